@@ -1,0 +1,210 @@
+// Package gitlab is the one way the provider talks to GitLab. It builds the
+// client-go client (authentication, TLS, retries, redacting logs), adds what
+// client-go lacks, and turns API errors into precise, user-facing errors.
+package gitlab
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-cleanhttp"
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+)
+
+// DefaultBaseURL is used when neither the configuration nor GITLAB_BASE_URL sets one.
+const DefaultBaseURL = "https://gitlab.com/api/v4"
+
+// DefaultRetries is how many times a request that may be retried is retried.
+const DefaultRetries = 5
+
+// Config is everything needed to build a Client.
+type Config struct {
+	// BaseURL is the GitLab API URL, with or without the trailing /api/v4.
+	BaseURL string
+	// Token is a personal, project, group or OAuth access token.
+	Token string
+	// CACertFile is a path to a PEM bundle appended to the system roots.
+	CACertFile string
+	// CACert is an inline PEM bundle appended to the system roots.
+	CACert string
+	// Insecure skips TLS verification of the GitLab API.
+	Insecure bool
+	// ClientCert and ClientKey authenticate to the API with mutual TLS; each is
+	// a path to a PEM file or inline PEM.
+	ClientCert string
+	ClientKey  string
+	// Retries is the maximum number of retries of one request.
+	Retries int
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Client wraps the client-go client with the provider's error handling.
+type Client struct {
+	api     *gl.Client
+	baseURL string
+
+	mu       sync.Mutex
+	projects map[string]int64 // project path or id as written -> numeric id
+}
+
+// NormalizeBaseURL accepts a GitLab URL with or without /api/v4 and returns
+// the API URL ending in /api/v4.
+func NormalizeBaseURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err == nil && u.User != nil {
+		return "", fmt.Errorf("%q carries credentials in the URL: remove them and set `token` instead", redactUserinfo(raw))
+	}
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("%q is not a GitLab URL: use the form https://gitlab.example.com or https://gitlab.example.com/api/v4", redactUserinfo(raw))
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(p, "/api/v4") {
+		p += "/api/v4"
+	}
+	u.Path = p
+	u.RawPath = ""
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// redactUserinfo hides whatever precedes the last @ of a URL, up to its
+// scheme, so that an error never quotes a password or a token written in the
+// URL, even one too malformed to parse.
+func redactUserinfo(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw[:at], "://"); i >= 0 {
+		start = i + len("://")
+	}
+	return raw[:start] + "xxxxx" + raw[at:]
+}
+
+// New builds a Client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("no GitLab token: set `token` in the provider configuration or the GITLAB_TOKEN environment variable")
+	}
+	baseURL, err := NormalizeBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := buildTLSConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	httpClient := cleanhttp.DefaultPooledClient()
+	httpClient.Transport.(*http.Transport).TLSClientConfig = tlsConfig
+
+	retries := cfg.Retries
+	if retries < 0 {
+		retries = 0
+	}
+	opts := []gl.ClientOptionFunc{
+		gl.WithBaseURL(baseURL),
+		gl.WithHTTPClient(httpClient),
+		gl.WithOnlyIdempotentRetries(),
+		gl.WithCustomRetryMax(retries),
+		gl.WithCustomBackoff(backoff),
+		gl.WithUserAgent(cfg.UserAgent),
+		gl.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
+		gl.WithInterceptor(logRequests(cfg.Token)),
+		gl.WithInterceptor(keepErrorMessages),
+	}
+	if retries == 0 {
+		opts = append(opts, gl.WithoutRetries())
+	}
+	api, err := gl.NewClient(cfg.Token, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("building the GitLab client: %w", err)
+	}
+	return &Client{api: api, baseURL: baseURL, projects: map[string]int64{}}, nil
+}
+
+// BaseURL is the API URL the client talks to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// API gives direct access to the client-go client, for tests and for calls
+// that need no extra handling.
+func (c *Client) API() *gl.Client { return c.api }
+
+// CheckAuth makes one request to verify that the token is accepted.
+func (c *Client) CheckAuth(ctx context.Context) error {
+	_, resp, err := c.api.Users.CurrentUser(gl.WithContext(ctx))
+	if err != nil {
+		return explain(err, resp, "check the GitLab token", Target{})
+	}
+	return nil
+}
+
+func buildTLSConfig(cfg Config) (*tls.Config, error) {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.Insecure {
+		tlsConfig.InsecureSkipVerify = true //nolint:gosec // explicitly requested with `insecure = true`
+	}
+	if cfg.CACertFile != "" || cfg.CACert != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if cfg.CACertFile != "" {
+			data, err := os.ReadFile(cfg.CACertFile)
+			if err != nil {
+				return nil, fmt.Errorf("reading `cacert_file`: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(data) {
+				return nil, fmt.Errorf("`cacert_file` %s holds no PEM certificate: give a file with one or more -----BEGIN CERTIFICATE----- blocks", cfg.CACertFile)
+			}
+		}
+		if cfg.CACert != "" && !pool.AppendCertsFromPEM([]byte(cfg.CACert)) {
+			return nil, errors.New("`ca_cert` holds no PEM certificate: give one or more -----BEGIN CERTIFICATE----- blocks")
+		}
+		tlsConfig.RootCAs = pool
+	}
+	if cfg.ClientCert != "" || cfg.ClientKey != "" {
+		if cfg.ClientCert == "" || cfg.ClientKey == "" {
+			return nil, errors.New("`client_cert` and `client_key` go together: set both for mutual TLS, or neither")
+		}
+		certPEM, err := pemOrFile(cfg.ClientCert, "client_cert")
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := pemOrFile(cfg.ClientKey, "client_key")
+		if err != nil {
+			return nil, err
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			// The error of X509KeyPair never quotes key material.
+			return nil, fmt.Errorf("`client_cert` and `client_key` do not form a key pair: %w", err)
+		}
+		tlsConfig.Certificates = []tls.Certificate{pair}
+	}
+	return tlsConfig, nil
+}
+
+// pemOrFile returns inline PEM as is and reads anything else as a file path.
+func pemOrFile(value, attribute string) ([]byte, error) {
+	if strings.Contains(value, "-----BEGIN ") {
+		return []byte(value), nil
+	}
+	data, err := os.ReadFile(value)
+	if err != nil {
+		return nil, fmt.Errorf("`%s` is neither inline PEM nor a readable file: %w", attribute, err)
+	}
+	return data, nil
+}

@@ -1,0 +1,209 @@
+package gitlab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+)
+
+// messageHeader carries the message of a 404 body from the transport to the
+// error handling: client-go turns every 404 into ErrNotFound without reading
+// its body, but GitLab's 404 bodies tell a missing project from a missing
+// agent. The header never leaves the process.
+const messageHeader = "X-Gitlabagent-Not-Found-Message"
+
+// keepErrorMessages reads the short JSON body of 404 answers and keeps its
+// message on the response for explain.
+func keepErrorMessages(next http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(req)
+		if err != nil || resp.StatusCode != http.StatusNotFound || resp.Body == nil {
+			return resp, err
+		}
+		data, readErr := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		_ = resp.Body.Close()
+		resp.Body = io.NopCloser(strings.NewReader(string(data)))
+		if readErr == nil && len(data) > 0 {
+			resp.Header.Set(messageHeader, strings.Join(strings.Fields(string(data)), " "))
+		}
+		return resp, nil
+	})
+}
+
+// bodyMessage extracts GitLab's "message" or "error" string from an error body.
+func bodyMessage(data []byte) string {
+	var body struct {
+		Message          any    `json:"message"`
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	if err := json.Unmarshal(data, &body); err != nil {
+		return strings.TrimSpace(string(data))
+	}
+	switch m := body.Message.(type) {
+	case string:
+		return m
+	case nil:
+	default:
+		out, _ := json.Marshal(m)
+		return string(out)
+	}
+	if body.ErrorDescription != "" {
+		return body.Error + ": " + body.ErrorDescription
+	}
+	return body.Error
+}
+
+// Target names what a request is about, so that errors can say so.
+type Target struct {
+	// Project is the project as the user wrote it, or its numeric ID.
+	Project string
+	// Agent describes the agent ("agent 42" or `agent "name"`), if any.
+	Agent string
+	// Object describes the object under the agent ("token 7"), if any.
+	Object string
+}
+
+func (t Target) String() string {
+	var parts []string
+	if t.Object != "" {
+		parts = append(parts, t.Object)
+	}
+	if t.Agent != "" {
+		parts = append(parts, t.Agent)
+	}
+	if t.Project != "" {
+		parts = append(parts, fmt.Sprintf("project %q", t.Project))
+	}
+	return strings.Join(parts, " of ")
+}
+
+// Error is a failed GitLab request, explained for a Terraform user.
+type Error struct {
+	// Status is the HTTP status GitLab answered, or 0 when no answer came.
+	Status int
+	// GitLabMessage is what GitLab said, as it said it.
+	GitLabMessage string
+	// Summary is a one-line description; Detail says what happened and what to do.
+	Summary string
+	Detail  string
+	err     error
+}
+
+func (e *Error) Error() string { return e.Summary + ": " + e.Detail }
+
+// Unwrap returns the client-go error.
+func (e *Error) Unwrap() error { return e.err }
+
+// StatusCode returns the HTTP status of a failed request, or 0.
+func StatusCode(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	var er *gl.ErrorResponse
+	if errors.As(err, &er) {
+		return er.StatusCode
+	}
+	return 0
+}
+
+// IsNotFound reports whether GitLab answered 404.
+func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
+
+// Message returns what GitLab said in a failed request, or "".
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.GitLabMessage
+	}
+	return ""
+}
+
+// explain turns a client-go error into an *Error that names the action, the
+// objects involved, GitLab's answer and the next step.
+func explain(err error, resp *gl.Response, action string, t Target) error {
+	if err == nil {
+		return nil
+	}
+	e := &Error{err: err, Summary: "Failed to " + action}
+	if resp != nil && resp.Response != nil {
+		e.Status = resp.StatusCode
+	}
+	var er *gl.ErrorResponse
+	if errors.As(err, &er) {
+		if e.Status == 0 {
+			e.Status = er.StatusCode
+		}
+		if len(er.Body) > 0 {
+			e.GitLabMessage = bodyMessage(er.Body)
+		}
+	}
+	unknownRoute := false
+	if e.Status == http.StatusNotFound && resp != nil && resp.Response != nil {
+		raw := resp.Header.Get(messageHeader)
+		e.GitLabMessage = bodyMessage([]byte(raw))
+		unknownRoute = strings.HasPrefix(raw, `{"error":`)
+	}
+	said := ""
+	if e.GitLabMessage != "" {
+		said = fmt.Sprintf(" GitLab said: %q.", e.GitLabMessage)
+	}
+	what := t.String()
+	switch {
+	case e.Status == 0:
+		e.Detail = fmt.Sprintf("No answer from GitLab for %s: %v. Check `base_url`, the network path to GitLab and its TLS settings (`cacert_file`, `ca_cert`, `insecure`).", what, err)
+	case e.Status == http.StatusUnauthorized:
+		e.Detail = "GitLab rejected the token (401 Unauthorized)." + said + " Check `token` (or GITLAB_TOKEN): it may be mistyped, expired or revoked, or belong to another GitLab instance than `base_url`."
+	case e.Status == http.StatusForbidden && strings.Contains(e.GitLabMessage, "insufficient_scope"):
+		e.Detail = fmt.Sprintf("The token may not %s (403 insufficient_scope).%s Use a token with the `api` scope; `read_api` allows reads only.", action, said)
+	case e.Status == http.StatusForbidden:
+		e.Detail = fmt.Sprintf("The token's user is not allowed to %s (403 Forbidden) on %s.%s Registering and deleting agents, creating and revoking tokens and managing URL configurations need at least the Maintainer role on the project.", action, what, said)
+	case e.Status == http.StatusNotFound && strings.Contains(e.GitLabMessage, "Project Not Found"):
+		e.Detail = fmt.Sprintf("Project %q was not found, or the token's user cannot see it.%s Check `project`: it takes the numeric project ID or the full path (group/subgroup/project), and the token's user must be a member.", t.Project, said)
+	case e.Status == http.StatusNotFound && strings.Contains(e.GitLabMessage, "ClusterAgents Not Found"):
+		e.Detail = fmt.Sprintf("The token's user may not list the agents of project %q.%s Reading agents needs at least the Developer role on the project.", t.Project, said)
+	case e.Status == http.StatusNotFound && unknownRoute:
+		e.Detail = fmt.Sprintf("GitLab has no such API endpoint.%s Check `base_url`: it must point at a GitLab instance (for example https://gitlab.example.com/api/v4).", said)
+	case e.Status == http.StatusNotFound:
+		e.Detail = fmt.Sprintf("%s does not exist, or the token's user cannot see it.%s", upperFirst(what), said)
+	case e.Status == http.StatusMethodNotAllowed && strings.Contains(e.GitLabMessage, "moved projects"):
+		e.Detail = fmt.Sprintf("Project %q has been renamed or moved; GitLab serves only reads at its old path.%s Set `project` to its new full path or its numeric ID: that does not replace the resource.", t.Project, said)
+	case e.Status == http.StatusBadRequest:
+		e.Detail = fmt.Sprintf("GitLab refused the request for %s: %s.", what, validationMessages(e.GitLabMessage))
+	case e.Status == http.StatusTooManyRequests:
+		e.Detail = fmt.Sprintf("GitLab kept answering 429 Too Many Requests for %s, after every retry.%s Wait and run again, or raise the provider's `retries`.", what, said)
+	case e.Status >= 500:
+		e.Detail = fmt.Sprintf("GitLab answered %d for %s.%s Reads and deletes are retried automatically; a create is never repeated blindly. Run again once GitLab is healthy.", e.Status, what, said)
+	default:
+		e.Detail = fmt.Sprintf("GitLab answered %d for %s.%s", e.Status, what, said)
+	}
+	return e
+}
+
+// validationMessages turns `400 Bad request - ["a", "b"]` into `a; b`.
+func validationMessages(msg string) string {
+	msg = strings.TrimPrefix(msg, "400 Bad request - ")
+	if strings.HasPrefix(msg, "[") && strings.HasSuffix(msg, "]") {
+		var list []string
+		if err := json.Unmarshal([]byte(msg), &list); err == nil && len(list) > 0 {
+			return strings.Join(list, "; ")
+		}
+	}
+	if msg == "" {
+		return "no reason given"
+	}
+	return msg
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

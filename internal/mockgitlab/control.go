@@ -1,0 +1,200 @@
+package mockgitlab
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// controlPrefix is where the test control endpoints live. They need no authentication and are not
+// recorded in the request log.
+const controlPrefix = "/-/mock/"
+
+// controlSettings is the body of PUT /-/mock/settings; absent fields are left unchanged.
+type controlSettings struct {
+	ReceptiveAgents       *bool `json:"receptive_agents"`
+	LegacyRevokedTokenGet *bool `json:"legacy_revoked_token_get"`
+}
+
+// serveControl handles the /-/mock/ endpoints:
+//
+//	GET    /-/mock/requests              request log as JSON
+//	DELETE /-/mock/requests              reset the log
+//	POST   /-/mock/tokens/{id}/use       mark used; optional {"at":"RFC3339"}, default now
+//	POST   /-/mock/tokens/{id}/revoke    revoke
+//	POST   /-/mock/tokens/{id}/age       {"duration":"720h"}: move created_at back
+//	DELETE /-/mock/agents/{id}           delete an agent out of band
+//	PUT    /-/mock/settings              {"receptive_agents":bool,"legacy_revoked_token_get":bool}
+//	POST   /-/mock/faults                inject a Fault (snake_case JSON)
+//	DELETE /-/mock/faults                clear faults
+func (s *Server) serveControl(r *http.Request) *response {
+	segs := strings.Split(strings.TrimPrefix(r.URL.Path, controlPrefix), "/")
+	m := r.Method
+	switch {
+	case len(segs) == 1 && segs[0] == "requests":
+		switch m {
+		case http.MethodGet:
+			reqs := s.Requests()
+			if reqs == nil {
+				reqs = []LoggedRequest{}
+			}
+			return jsonResponse(http.StatusOK, reqs)
+		case http.MethodDelete:
+			s.ResetRequests()
+			return noContent()
+		}
+		return controlMethodNotAllowed()
+	case len(segs) == 3 && segs[0] == "tokens":
+		if m != http.MethodPost {
+			return controlMethodNotAllowed()
+		}
+		id, err := strconv.ParseInt(segs[1], 10, 64)
+		if err != nil {
+			return controlError(http.StatusBadRequest, "token id must be an integer")
+		}
+		return s.controlToken(r, id, segs[2])
+	case len(segs) == 2 && segs[0] == "agents":
+		if m != http.MethodDelete {
+			return controlMethodNotAllowed()
+		}
+		id, err := strconv.ParseInt(segs[1], 10, 64)
+		if err != nil {
+			return controlError(http.StatusBadRequest, "agent id must be an integer")
+		}
+		if err := s.DeleteAgent(id); err != nil {
+			return controlFailure(err)
+		}
+		return noContent()
+	case len(segs) == 1 && segs[0] == "settings":
+		if m != http.MethodPut {
+			return controlMethodNotAllowed()
+		}
+		var body controlSettings
+		if err := decodeControlBody(r, &body, false); err != nil {
+			return controlError(http.StatusBadRequest, err.Error())
+		}
+		s.mu.Lock()
+		if body.ReceptiveAgents != nil {
+			s.receptiveAgents = *body.ReceptiveAgents
+		}
+		if body.LegacyRevokedTokenGet != nil {
+			s.legacyRevokedTokenGet = *body.LegacyRevokedTokenGet
+		}
+		current := map[string]bool{"receptive_agents": s.receptiveAgents, "legacy_revoked_token_get": s.legacyRevokedTokenGet}
+		s.mu.Unlock()
+		return jsonResponse(http.StatusOK, current)
+	case len(segs) == 1 && segs[0] == "faults":
+		switch m {
+		case http.MethodPost:
+			var f Fault
+			if err := decodeControlBody(r, &f, true); err != nil {
+				return controlError(http.StatusBadRequest, err.Error())
+			}
+			if f.Status < 100 || f.Status > 599 {
+				return controlError(http.StatusBadRequest, "status must be an HTTP status code (100-599)")
+			}
+			if f.Count < 0 {
+				return controlError(http.StatusBadRequest, "count must be at least 1")
+			}
+			s.InjectFault(f)
+			return jsonResponse(http.StatusCreated, f)
+		case http.MethodDelete:
+			s.ClearFaults()
+			return noContent()
+		}
+		return controlMethodNotAllowed()
+	}
+	return controlError(http.StatusNotFound, "unknown mock control endpoint")
+}
+
+// controlToken runs one of the token actions.
+func (s *Server) controlToken(r *http.Request, id int64, action string) *response {
+	var err error
+	switch action {
+	case "use":
+		var body struct {
+			At *time.Time `json:"at"`
+		}
+		if err := decodeControlBody(r, &body, false); err != nil {
+			return controlError(http.StatusBadRequest, err.Error())
+		}
+		at := s.clock()
+		if body.At != nil {
+			at = *body.At
+		}
+		err = s.MarkTokenUsed(id, at)
+	case "revoke":
+		err = s.RevokeToken(id)
+	case "age":
+		var body struct {
+			Duration string `json:"duration"`
+		}
+		if err := decodeControlBody(r, &body, true); err != nil {
+			return controlError(http.StatusBadRequest, err.Error())
+		}
+		d, perr := time.ParseDuration(body.Duration)
+		if perr != nil {
+			return controlError(http.StatusBadRequest, "duration: "+perr.Error())
+		}
+		err = s.AgeToken(id, d)
+	default:
+		return controlError(http.StatusNotFound, "unknown mock control endpoint")
+	}
+	if err != nil {
+		return controlFailure(err)
+	}
+	info, _ := s.Token(id)
+	info.Token = "" // the control API never shows secrets
+	return jsonResponse(http.StatusOK, info)
+}
+
+// clock reads the server clock under the lock.
+func (s *Server) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now()
+}
+
+// decodeControlBody decodes a strict JSON body into v. An empty body is an error only when required.
+func decodeControlBody(r *http.Request, v any, required bool) error {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+	if err != nil {
+		return fmt.Errorf("reading body: %w", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if required {
+			return errors.New("a JSON body is required")
+		}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON body: %w", err)
+	}
+	return nil
+}
+
+// controlError is the JSON error answer of the control endpoints.
+func controlError(status int, msg string) *response {
+	return jsonResponse(status, map[string]string{"error": msg})
+}
+
+// controlMethodNotAllowed answers a known control path with the wrong method.
+func controlMethodNotAllowed() *response {
+	return controlError(http.StatusMethodNotAllowed, "method not allowed")
+}
+
+// controlFailure maps an out-of-band error to 404 (not found) or 400.
+func controlFailure(err error) *response {
+	if errors.Is(err, ErrNotFound) {
+		return controlError(http.StatusNotFound, err.Error())
+	}
+	return controlError(http.StatusBadRequest, err.Error())
+}

@@ -1,0 +1,107 @@
+package mockgitlab
+
+import (
+	"encoding/json"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault is an injected failure: the next Count matching API requests (after authentication) get this
+// answer instead of normal handling.
+type Fault struct {
+	Method      string            `json:"method"`       // "" = any
+	Pattern     string            `json:"pattern"`      // path.Match glob on the escaped path, "" = any
+	Status      int               `json:"status"`       // e.g. 500, 502, 429; values outside 100-599 mean 500
+	Count       int               `json:"count"`        // how many matching requests to affect; values below 1 mean 1
+	AfterCommit bool              `json:"after_commit"` // process the request normally (state changes happen) but answer Status with an error body instead of the real answer
+	Body        string            `json:"body"`         // optional; default: GitLab's body for that status (429: plain text "Retry later\n")
+	Headers     map[string]string `json:"headers"`      // e.g. {"RateLimit-Reset": "<unix>", "Retry-After": "1"}
+}
+
+// InjectFault queues a fault. Faults are matched in the order they were injected.
+func (s *Server) InjectFault(f Fault) {
+	if f.Count < 1 {
+		f.Count = 1
+	}
+	if f.Status < 100 || f.Status > 599 {
+		f.Status = http.StatusInternalServerError
+	}
+	if f.Headers != nil {
+		h := make(map[string]string, len(f.Headers))
+		for k, v := range f.Headers {
+			h[k] = v
+		}
+		f.Headers = h
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// ClearFaults removes every pending fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// takeFault consumes one use of the first fault matching the request, if any. The lock must be held.
+func (s *Server) takeFault(method, escapedPath string) *Fault {
+	for i, f := range s.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, method) {
+			continue
+		}
+		if f.Pattern != "" {
+			if ok, err := path.Match(f.Pattern, escapedPath); err != nil || !ok {
+				continue
+			}
+		}
+		hit := *f
+		f.Count--
+		if f.Count <= 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		return &hit
+	}
+	return nil
+}
+
+// faultResponse builds the answer of a fault. Without a Body, 429 answers GitLab's Rack::Attack text
+// and other statuses {"message":"<status> <text>"}. Without Headers, 429 carries GitLab's throttle
+// headers with RateLimit-Reset one second ahead (real time, as clients compare it to their clock).
+func faultResponse(f *Fault) *response {
+	h := http.Header{}
+	body := f.Body
+	switch {
+	case body != "" && json.Valid([]byte(body)):
+		h.Set("Content-Type", "application/json")
+	case body != "":
+		h.Set("Content-Type", "text/plain")
+	case f.Status == http.StatusTooManyRequests:
+		body = "Retry later\n"
+		h.Set("Content-Type", "text/plain")
+	default:
+		body = string(marshalJSON(map[string]string{"message": strconv.Itoa(f.Status) + " " + http.StatusText(f.Status)}))
+		h.Set("Content-Type", "application/json")
+	}
+	if f.Status == http.StatusTooManyRequests && len(f.Headers) == 0 {
+		reset := time.Now().Add(time.Second).Truncate(time.Second)
+		if !reset.After(time.Now()) {
+			reset = reset.Add(time.Second)
+		}
+		h.Set("RateLimit-Name", "throttle_authenticated_api")
+		h.Set("RateLimit-Limit", "60")
+		h.Set("RateLimit-Observed", "61")
+		h.Set("RateLimit-Remaining", "0")
+		h.Set("RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+		h.Set("RateLimit-ResetTime", reset.UTC().Format(http.TimeFormat))
+		h.Set("Retry-After", "1")
+	}
+	for k, v := range f.Headers {
+		h.Set(k, v)
+	}
+	return &response{status: f.Status, header: h, body: []byte(body)}
+}

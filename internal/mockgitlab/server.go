@@ -1,0 +1,278 @@
+// Package mockgitlab is an in-memory mock of the parts of the GitLab REST API that the provider uses:
+// cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id and GET /user. It
+// follows the behaviour spec in shared/reference/gitlab-behaviour.md: the same check order, status codes,
+// error bodies, pagination headers and JSON shapes as GitLab.
+//
+// A Server is an http.Handler meant to be mounted at the root: the API lives under /api/v4 and test
+// control endpoints under /-/mock/. Tests can also drive it directly through its Go methods.
+package mockgitlab
+
+import (
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+// apiPrefix is where the GitLab API is mounted.
+const apiPrefix = "/api/v4"
+
+// Server is the mock GitLab instance. It is safe for concurrent use.
+type Server struct {
+	mu                    sync.Mutex
+	st                    *store
+	now                   func() time.Time
+	receptiveAgents       bool
+	legacyRevokedTokenGet bool
+	requests              []LoggedRequest
+	faults                []*Fault
+}
+
+// LoggedRequest is one API request as recorded in the request log.
+type LoggedRequest struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`  // escaped path as sent, e.g. /api/v4/projects/root%2Ftest/cluster_agents
+	Query  string `json:"query"` // raw query
+	Status int    `json:"status"`
+}
+
+// New builds a server from a seed, which is validated first.
+func New(seed Seed) (*Server, error) {
+	if err := validateSeed(seed); err != nil {
+		return nil, err
+	}
+	s := &Server{now: time.Now, receptiveAgents: seed.Settings.ReceptiveAgents}
+	st, err := newStore(seed, s.timestamp())
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	return s, nil
+}
+
+// timestamp returns the current time of the server clock in UTC, truncated to milliseconds as GitLab's
+// JSON renders it.
+func (s *Server) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Millisecond)
+}
+
+// formatTime renders a timestamp as GitLab does: UTC with millisecond precision.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// ServeHTTP serves the API under /api/v4 and the control endpoints under /-/mock/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.EscapedPath()
+	switch {
+	case p == "/-/mock" || strings.HasPrefix(p, "/-/mock/"):
+		writeResponse(w, s.serveControl(r))
+	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
+		writeResponse(w, s.serveAPI(r))
+	default:
+		writeResponse(w, errRouteNotFound())
+	}
+}
+
+// writeResponse sends a built response.
+func writeResponse(w http.ResponseWriter, resp *response) {
+	for k, vs := range resp.header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.status)
+	if len(resp.body) > 0 {
+		_, _ = w.Write(resp.body)
+	}
+}
+
+// apiRequest is an authenticated API request on its way through the handlers.
+type apiRequest struct {
+	r      *http.Request
+	method string // HEAD is served as GET
+	route  *route
+	params params
+	user   *user
+}
+
+// serveAPI handles one API request and records it in the request log. Parsing happens outside the lock;
+// the handling itself runs under the server mutex, which makes every request atomic.
+func (s *Server) serveAPI(r *http.Request) *response {
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	escaped := r.URL.EscapedPath()
+	rt := matchRoute(method, strings.TrimPrefix(escaped, apiPrefix))
+	var prm params
+	var parseErr *response
+	if rt != nil {
+		prm, parseErr = readParams(r)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	resp := s.handleAPI(&apiRequest{r: r, method: method, route: rt, params: prm}, parseErr)
+	s.requests = append(s.requests, LoggedRequest{
+		Method: r.Method,
+		Path:   escaped,
+		Query:  r.URL.RawQuery,
+		Status: resp.status,
+	})
+	return resp
+}
+
+// handleAPI runs routing, authentication, fault injection and the endpoint.
+func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
+	if req.route == nil {
+		return errRouteNotFound()
+	}
+	if parseErr != nil {
+		return parseErr
+	}
+	req.user = s.authenticate(req.r, req.params)
+	if req.user == nil {
+		return errUnauthorized()
+	}
+	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
+	if fault != nil && !fault.AfterCommit {
+		return faultResponse(fault)
+	}
+	resp := s.dispatch(req)
+	if fault != nil {
+		return faultResponse(fault)
+	}
+	return resp
+}
+
+// dispatch calls the endpoint for the matched route.
+func (s *Server) dispatch(req *apiRequest) *response {
+	switch req.route.kind {
+	case routeUser:
+		return s.getCurrentUser(req)
+	case routeProject:
+		return s.getProject(req)
+	case routeAgents:
+		if req.method == http.MethodPost {
+			return s.createAgentEndpoint(req)
+		}
+		return s.listAgents(req)
+	case routeAgent:
+		if req.method == http.MethodDelete {
+			return s.deleteAgentEndpoint(req)
+		}
+		return s.getAgent(req)
+	case routeTokens:
+		if req.method == http.MethodPost {
+			return s.createTokenEndpoint(req)
+		}
+		return s.listTokens(req)
+	case routeToken:
+		if req.method == http.MethodDelete {
+			return s.revokeTokenEndpoint(req)
+		}
+		return s.getToken(req)
+	case routeConfigs, routeConfig:
+		return s.urlConfigEndpoint(req)
+	}
+	return errRouteNotFound()
+}
+
+// Requests returns a copy of the request log.
+func (s *Server) Requests() []LoggedRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]LoggedRequest(nil), s.requests...)
+}
+
+// ResetRequests empties the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+// CountRequests counts logged requests with this method whose Path matches the pattern, where the
+// pattern is a path.Match-style glob against the escaped path, e.g.
+// CountRequests("POST", "/api/v4/projects/*/cluster_agents"). An empty method matches any method; a
+// malformed pattern matches nothing.
+func (s *Server) CountRequests(method, pattern string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, lr := range s.requests {
+		if method != "" && !strings.EqualFold(lr.Method, method) {
+			continue
+		}
+		if ok, err := path.Match(pattern, lr.Path); err == nil && ok {
+			n++
+		}
+	}
+	return n
+}
+
+// SetReceptiveAgents switches the receptive_cluster_agents_enabled instance setting, which gates the
+// URL-configuration endpoints.
+func (s *Server) SetReceptiveAgents(enabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.receptiveAgents = enabled
+}
+
+// SetLegacyRevokedTokenGet makes GET of a revoked token answer 200 with status "revoked", as GitLab
+// did before 16.0, instead of 404.
+func (s *Server) SetLegacyRevokedTokenGet(enabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.legacyRevokedTokenGet = enabled
+}
+
+// SetNow replaces the clock used for created_at and similar timestamps; nil restores time.Now.
+func (s *Server) SetNow(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now == nil {
+		now = time.Now
+	}
+	s.now = now
+}
+
+// AddUser adds a user at runtime. The id, username and tokens must not be in use.
+func (s *Server) AddUser(u SeedUser) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.addUser(u)
+}
+
+// SetMember gives a user a role (guest, reporter, developer, maintainer, owner) in a project; the role ""
+// removes the membership.
+func (s *Server) SetMember(projectID int64, username, role string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.st.projects[projectID]
+	if p == nil {
+		return errorf(ErrNotFound, "project %d", projectID)
+	}
+	u := s.st.usersByName[strings.ToLower(username)]
+	if u == nil {
+		return errorf(ErrNotFound, "user %q", username)
+	}
+	if role == "" {
+		delete(p.members, u.id)
+		return nil
+	}
+	level, ok := roleLevels[role]
+	if !ok {
+		return errorf(nil, "unknown role %q (want guest, reporter, developer, maintainer or owner)", role)
+	}
+	p.members[u.id] = level
+	return nil
+}
+
+// RenameProject moves a project to a new full path and leaves a redirect route from the old path, so
+// that GET by the old path answers 301 and other methods 405.
+func (s *Server) RenameProject(projectID int64, newPathWithNamespace string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.renameProject(projectID, newPathWithNamespace)
+}

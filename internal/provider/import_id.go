@@ -1,0 +1,47 @@
+package provider
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// parseImportID splits an import ID of the form "<project>:<id>[:<id>…]".
+// The project comes first and may be a numeric ID or a full path (which never
+// contains ':'); the numeric IDs follow, named by names for error messages.
+func parseImportID(id string, names ...string) (string, []int64, error) {
+	form := "<project>:<" + strings.Join(names, ">:<") + ">"
+	parts := strings.Split(id, ":")
+	if len(parts) != len(names)+1 {
+		return "", nil, fmt.Errorf("import ID %q is not of the form %s, where <project> is the numeric project "+
+			"ID or its full path, e.g. \"group/project:%s\"", id, form, exampleIDs(len(names)))
+	}
+	project := parts[0]
+	if problem := projectProblem(project); problem != "" {
+		return "", nil, fmt.Errorf("import ID %q: %s", id, problem)
+	}
+	ids := make([]int64, len(names))
+	for i, name := range names {
+		n, err := strconv.ParseInt(parts[i+1], 10, 64)
+		if err != nil || n <= 0 {
+			return "", nil, fmt.Errorf("import ID %q: %s %q is not a positive number; the form is %s",
+				id, name, parts[i+1], form)
+		}
+		ids[i] = n
+	}
+	return project, ids, nil
+}
+
+func exampleIDs(n int) string {
+	examples := []string{"42", "7", "3"}
+	return strings.Join(examples[:n], ":")
+}
+
+// stateID builds the synthetic id: numeric project ID and object IDs joined by ':'.
+func stateID(projectID int64, ids ...int64) string {
+	parts := []string{strconv.FormatInt(projectID, 10)}
+	for _, id := range ids {
+		parts = append(parts, strconv.FormatInt(id, 10))
+	}
+	return strings.Join(parts, ":")
+}

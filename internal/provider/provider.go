@@ -1,0 +1,212 @@
+// Package provider is the Terraform face of the gitlabagent provider.
+package provider
+
+import (
+	"context"
+	"os"
+	"slices"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
+)
+
+var _ provider.Provider = (*gitlabAgentProvider)(nil)
+
+// New returns a function that builds the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &gitlabAgentProvider{version: version}
+	}
+}
+
+type gitlabAgentProvider struct {
+	version string
+}
+
+type providerModel struct {
+	BaseURL        types.String `tfsdk:"base_url"`
+	Token          types.String `tfsdk:"token"`
+	CACertFile     types.String `tfsdk:"cacert_file"`
+	CACert         types.String `tfsdk:"ca_cert"`
+	Insecure       types.Bool   `tfsdk:"insecure"`
+	ClientCert     types.String `tfsdk:"client_cert"`
+	ClientKey      types.String `tfsdk:"client_key"`
+	Retries        types.Int64  `tfsdk:"retries"`
+	EarlyAuthCheck types.Bool   `tfsdk:"early_auth_check"`
+}
+
+func (p *gitlabAgentProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "gitlabagent"
+	resp.Version = p.version
+}
+
+func (p *gitlabAgentProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages GitLab agents for Kubernetes, their tokens and receptive-agent URL configurations " +
+			"through GitLab's REST API.",
+		Attributes: map[string]schema.Attribute{
+			"base_url": schema.StringAttribute{
+				MarkdownDescription: "GitLab API URL, with or without the trailing `/api/v4`, e.g. " +
+					"`https://gitlab.example.com`. Defaults to the `GITLAB_BASE_URL` environment variable, then to " +
+					"`" + gitlab.DefaultBaseURL + "`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"token": schema.StringAttribute{
+				MarkdownDescription: "GitLab access token with the `api` scope (personal, project, group or OAuth " +
+					"access token). Defaults to the `GITLAB_TOKEN` environment variable. Writes need the Maintainer " +
+					"role on the project, reads the Developer role. Never logged.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"cacert_file": schema.StringAttribute{
+				MarkdownDescription: "Path to a PEM file of CA certificates to trust, in addition to the system's, " +
+					"for a self-managed GitLab with a private CA.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"ca_cert": schema.StringAttribute{
+				MarkdownDescription: "Inline PEM CA certificates to trust, in addition to the system's. An unparsable " +
+					"PEM is an error.",
+				Optional:   true,
+				Validators: []validator.String{pemCertificates()},
+			},
+			"insecure": schema.BoolAttribute{
+				MarkdownDescription: "Skip verification of GitLab's TLS certificate. For tests only. Default `false`.",
+				Optional:            true,
+			},
+			"client_cert": schema.StringAttribute{
+				MarkdownDescription: "Client certificate for mutual TLS to the GitLab API: a path to a PEM file or " +
+					"inline PEM. Requires `client_key`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("client_key"))},
+			},
+			"client_key": schema.StringAttribute{
+				MarkdownDescription: "Private key of `client_cert`: a path to a PEM file or inline PEM. Sensitive. " +
+					"Requires `client_cert`.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("client_cert"))},
+			},
+			"retries": schema.Int64Attribute{
+				MarkdownDescription: "How many times a request is retried: `429 Too Many Requests` for every method " +
+					"(waiting for `RateLimit-Reset` or `Retry-After`), server errors and dropped connections for " +
+					"reads and deletes only. A create is never repeated blindly. Default `5`; `0` disables retries.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 20)},
+			},
+			"early_auth_check": schema.BoolAttribute{
+				MarkdownDescription: "Check the token against GitLab when the provider is configured, so a bad " +
+					"token fails fast. Default `false`: no request is made until a resource or data source needs one.",
+				Optional: true,
+			},
+		},
+	}
+}
+
+func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	// Values unknown until apply (e.g. a token created by another resource):
+	// hand out a client that explains the situation when, and only when, a
+	// request is needed.
+	if unknown := unknownAttributes(cfg); len(unknown) > 0 {
+		tflog.Debug(ctx, "provider configuration not known yet", map[string]any{"attributes": unknown})
+		data := &providerData{unknown: unknown}
+		resp.ResourceData = data
+		resp.DataSourceData = data
+		return
+	}
+
+	conf := gitlab.Config{
+		BaseURL:    stringOr(cfg.BaseURL, os.Getenv("GITLAB_BASE_URL"), gitlab.DefaultBaseURL),
+		Token:      stringOr(cfg.Token, os.Getenv("GITLAB_TOKEN"), ""),
+		CACertFile: cfg.CACertFile.ValueString(),
+		CACert:     cfg.CACert.ValueString(),
+		Insecure:   cfg.Insecure.ValueBool(),
+		ClientCert: cfg.ClientCert.ValueString(),
+		ClientKey:  cfg.ClientKey.ValueString(),
+		Retries:    gitlab.DefaultRetries,
+		UserAgent:  "terraform-provider-gitlabagent/" + p.version,
+	}
+	if !cfg.Retries.IsNull() {
+		conf.Retries = int(cfg.Retries.ValueInt64())
+	}
+	if conf.Token == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("token"), "Missing GitLab token",
+			"The provider needs a GitLab access token with the `api` scope. Set `token` in the provider block "+
+				"(from a variable marked sensitive) or the GITLAB_TOKEN environment variable.")
+		return
+	}
+	client, err := gitlab.New(conf)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid GitLab provider configuration", err.Error())
+		return
+	}
+	if cfg.EarlyAuthCheck.ValueBool() {
+		if err := client.CheckAuth(ctx); err != nil {
+			addError(&resp.Diagnostics, err)
+			return
+		}
+	}
+	data := &providerData{client: client}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		newClusterAgentResource,
+		// tokens: registered here
+		// url configurations: registered here
+	}
+}
+
+func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		newClusterAgentDataSource,
+		newClusterAgentsDataSource,
+		// tokens: registered here
+		// url configurations: registered here
+	}
+}
+
+func unknownAttributes(cfg providerModel) []string {
+	var unknown []string
+	for name, v := range map[string]interface{ IsUnknown() bool }{
+		"base_url": cfg.BaseURL, "token": cfg.Token, "cacert_file": cfg.CACertFile, "ca_cert": cfg.CACert,
+		"insecure": cfg.Insecure, "client_cert": cfg.ClientCert, "client_key": cfg.ClientKey,
+		"retries": cfg.Retries, "early_auth_check": cfg.EarlyAuthCheck,
+	} {
+		if v.IsUnknown() {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
+	return unknown
+}
+
+// stringOr returns the configured value, else the environment's, else the default.
+func stringOr(v types.String, env, def string) string {
+	if !v.IsNull() && v.ValueString() != "" {
+		return v.ValueString()
+	}
+	if env != "" {
+		return env
+	}
+	return def
+}

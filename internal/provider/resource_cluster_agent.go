@@ -1,0 +1,216 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*clusterAgentResource)(nil)
+	_ resource.ResourceWithImportState = (*clusterAgentResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*clusterAgentResource)(nil)
+)
+
+func newClusterAgentResource() resource.Resource { return &clusterAgentResource{} }
+
+type clusterAgentResource struct{ resourceClient }
+
+type clusterAgentModel struct {
+	ID              types.String `tfsdk:"id"`
+	Project         types.String `tfsdk:"project"`
+	ProjectID       types.Int64  `tfsdk:"project_id"`
+	Name            types.String `tfsdk:"name"`
+	AgentID         types.Int64  `tfsdk:"agent_id"`
+	CreatedAt       types.String `tfsdk:"created_at"`
+	CreatedByUserID types.Int64  `tfsdk:"created_by_user_id"`
+	IsReceptive     types.Bool   `tfsdk:"is_receptive"`
+}
+
+func (r *clusterAgentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_cluster_agent"
+}
+
+func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Registers a GitLab agent for Kubernetes in a project. The agent's configuration lives " +
+			"in the project's repository at `.gitlab/agents/<name>/config.yaml`; the cluster connects with a token " +
+			"from `gitlabagent_cluster_agent_token`.\n\n" +
+			"Deleting the agent also deletes all its tokens and its URL configuration in GitLab, which disconnects " +
+			"the cluster. Changing `name` replaces the agent.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`<project_id>:<agent_id>`, with the numeric project ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"project":    projectAttribute("the agent"),
+			"project_id": projectIDAttribute(),
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the agent, unique in the project: lowercase letters, digits and " +
+					"`-`, not starting or ending with `-`, at most 63 characters. Changing it replaces the agent " +
+					"(and with it every token the cluster uses).",
+				Required:      true,
+				Validators:    []validator.String{agentNameValidator{}},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"agent_id": schema.Int64Attribute{
+				MarkdownDescription: "Numeric ID of the agent.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"created_at": schema.StringAttribute{
+				MarkdownDescription: "When the agent was registered (RFC 3339).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"created_by_user_id": schema.Int64Attribute{
+				MarkdownDescription: "ID of the user who registered the agent; null if that user was deleted.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"is_receptive": schema.BoolAttribute{
+				MarkdownDescription: "Whether the agent is receptive, i.e. has a URL configuration GitLab " +
+					"connects to. Null on GitLab editions that do not report it.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+		},
+	}
+}
+
+// agentToModel maps GitLab's agent onto the model; project stays as written.
+func agentToModel(a *gitlab.Agent, m *clusterAgentModel) {
+	m.ProjectID = types.Int64Value(a.ConfigProject.ID)
+	m.AgentID = types.Int64Value(a.ID)
+	m.ID = types.StringValue(stateID(a.ConfigProject.ID, a.ID))
+	m.Name = types.StringValue(a.Name)
+	m.CreatedAt = timeValue(a.CreatedAt)
+	m.CreatedByUserID = optionalID(a.CreatedByUserID)
+	m.IsReceptive = types.BoolPointerValue(a.IsReceptive)
+}
+
+func (r *clusterAgentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.planProjectChange(ctx, req, resp)
+}
+
+func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan clusterAgentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	client := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	agent, err := client.RegisterAgent(ctx, plan.Project.ValueString(), plan.Name.ValueString())
+	if err != nil {
+		addError(&resp.Diagnostics, err)
+		return
+	}
+	agentToModel(agent, &plan)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state clusterAgentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	agent, err := client.GetAgent(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64())
+	if gitlab.IsNotFound(err) {
+		resp.Diagnostics.AddWarning("Agent no longer exists",
+			fmt.Sprintf("Agent %d (%q) of project %q was not found in GitLab, so it is removed from state and the "+
+				"next plan registers it again. Its tokens were deleted with it: clusters need a new token.",
+				state.AgentID.ValueInt64(), state.Name.ValueString(), state.Project.ValueString()))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, err)
+		return
+	}
+	agentToModel(agent, &state)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Update only happens when `project` is rewritten for the same project (see
+// planProjectChange): nothing changes in GitLab, state takes the new spelling.
+func (r *clusterAgentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state clusterAgentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	state.Project = plan.Project
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *clusterAgentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state clusterAgentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client := r.client(&resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := client.DeleteAgent(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64()); err != nil {
+		addError(&resp.Diagnostics, err)
+	}
+}
+
+// ImportState accepts "<project>:<agent_id>"; Read fills in the rest.
+func (r *clusterAgentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	project, ids, err := parseImportID(req.ID, "agent_id")
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &clusterAgentModel{
+		ID:              types.StringUnknown(),
+		Project:         types.StringValue(project),
+		ProjectID:       types.Int64Null(),
+		Name:            types.StringNull(),
+		AgentID:         types.Int64Value(ids[0]),
+		CreatedAt:       types.StringNull(),
+		CreatedByUserID: types.Int64Null(),
+		IsReceptive:     types.BoolNull(),
+	})...)
+}
+
+// apiProject is the project reference requests use: the numeric ID once
+// known, so renames and moves of the project do not matter.
+func apiProject(project types.String, projectID types.Int64) string {
+	if !projectID.IsNull() && !projectID.IsUnknown() && projectID.ValueInt64() > 0 {
+		return strconv.FormatInt(projectID.ValueInt64(), 10)
+	}
+	return project.ValueString()
+}
+
+// timeValue renders a GitLab timestamp as RFC 3339, or null.
+func timeValue(t *time.Time) types.String {
+	if t == nil {
+		return types.StringNull()
+	}
+	return types.StringValue(t.UTC().Format(time.RFC3339Nano))
+}
+
+// optionalID maps GitLab's 0 (JSON null) to a null ID.
+func optionalID(id int64) types.Int64 {
+	if id == 0 {
+		return types.Int64Null()
+	}
+	return types.Int64Value(id)
+}
