@@ -135,7 +135,7 @@ func parsePEMCertificates(s string) error {
 				"-----BEGIN CERTIFICATE----- blocks", block.Type)
 		}
 		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			return fmt.Errorf("certificate %d does not parse: %v", n+1, err)
+			return fmt.Errorf("certificate %d does not parse: %w", n+1, err)
 		}
 		n++
 	}
