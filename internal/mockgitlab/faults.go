@@ -10,7 +10,8 @@ import (
 )
 
 // Fault is an injected failure: the next Count matching API requests (after authentication) get this
-// answer instead of normal handling.
+// answer instead of normal handling. Requests that fail authentication (401) or match no route (404)
+// are answered normally and do not use up a fault.
 type Fault struct {
 	Method      string            `json:"method"`       // "" = any
 	Pattern     string            `json:"pattern"`      // path.Match glob on the escaped path, "" = any

@@ -192,9 +192,9 @@ func TestUnknownRoutes(t *testing.T) {
 	cases := []struct{ method, path string }{
 		{http.MethodGet, "/nothing"},
 		{http.MethodGet, "/projects"},
-		{http.MethodDelete, "/projects/20/cluster_agents"},                  // collection has no DELETE
+		{http.MethodDelete, "/projects/20/cluster_agents"},                    // collection has no DELETE
 		{http.MethodPut, fmt.Sprintf("/projects/20/cluster_agents/%d", a.ID)}, // no PUT
-		{http.MethodGet, "/projects/root/test/cluster_agents"},              // unencoded slash
+		{http.MethodGet, "/projects/root/test/cluster_agents"},                // unencoded slash
 		{http.MethodGet, fmt.Sprintf("/projects/20/cluster_agents/%d/other", a.ID)},
 		{http.MethodPost, fmt.Sprintf("/projects/20/cluster_agents/%d/tokens/1", a.ID)},
 		{http.MethodGet, "/projects/20/cluster_agents/"},

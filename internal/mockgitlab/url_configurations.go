@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // URLConfigInfo describes an agent URL configuration for assertions in tests. Unset fields are nil.
@@ -81,7 +82,7 @@ func nullifyIfBlank(s *string) *string {
 
 // createURLConfig runs CreateUrlConfigurationService: one configuration per agent, then the model
 // validations; JWT mode (no client_key) generates an Ed25519 key pair, mTLS mode stores the client pair.
-func (st *store) createURLConfig(a *agent, in urlConfigInput) (*urlConfig, error) {
+func (st *store) createURLConfig(a *agent, in urlConfigInput, now time.Time) (*urlConfig, error) {
 	if a.urlConfigID != 0 {
 		return nil, errURLConfigExists
 	}
@@ -125,7 +126,7 @@ func (st *store) createURLConfig(a *agent, in urlConfigInput) (*urlConfig, error
 	}
 
 	st.lastConfigID++
-	c := &urlConfig{id: st.lastConfigID, agentID: a.id, url: in.url, caCert: caCert, tlsHost: tlsHost}
+	c := &urlConfig{id: st.lastConfigID, agentID: a.id, url: in.url, caCert: caCert, tlsHost: tlsHost, createdAt: now}
 	if mtls {
 		c.clientCert, c.clientKey = clientCert, clientKey
 	} else {
@@ -285,7 +286,7 @@ func (s *Server) urlConfigEndpoint(req *apiRequest) *response {
 		}
 		return jsonResponse(http.StatusOK, items)
 	case req.route.kind == routeConfigs:
-		c, err := s.st.createURLConfig(a, in)
+		c, err := s.st.createURLConfig(a, in, s.timestamp())
 		if err != nil {
 			return badRequest(err)
 		}
