@@ -54,12 +54,8 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (*Agen
 // configuration with it. An agent that no longer exists is not an error.
 func (c *Client) DeleteAgent(ctx context.Context, project string, agentID int64) error {
 	resp, err := c.send(ctx, http.MethodDelete, agentPath(project, agentID), nil, nil)
-	if err != nil && !isNotFoundResponse(resp) {
+	if err != nil && !isGone(resp) {
 		return explain(err, resp, fmt.Sprintf("delete agent %d", agentID), agentTarget(project, agentID))
 	}
 	return nil
-}
-
-func isNotFoundResponse(resp *gl.Response) bool {
-	return resp != nil && resp.Response != nil && resp.StatusCode == http.StatusNotFound
 }

@@ -92,7 +92,10 @@ type Error struct {
 	// Summary is a one-line description; Detail says what happened and what to do.
 	Summary string
 	Detail  string
-	err     error
+	// gone is set when GitLab itself said the object (or its project) does
+	// not exist, as opposed to a 404 for an unknown route or from a proxy.
+	gone bool
+	err  error
 }
 
 func (e *Error) Error() string { return e.Summary + ": " + e.Detail }
@@ -113,8 +116,24 @@ func StatusCode(err error) int {
 	return 0
 }
 
-// IsNotFound reports whether GitLab answered 404.
-func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
+// IsNotFound reports whether GitLab answered that the object, or its
+// project, does not exist. A 404 for an unknown route (a wrong `base_url`) or
+// from something that is not GitLab does not count: treating it as "gone"
+// would drop live objects from state.
+func IsNotFound(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.gone
+	}
+	return StatusCode(err) == http.StatusNotFound
+}
+
+// isGone reports whether a response is GitLab's 404 for a missing object:
+// a JSON body with a "message", unlike the {"error":…} of an unknown route.
+func isGone(resp *gl.Response) bool {
+	return resp != nil && resp.Response != nil && resp.StatusCode == http.StatusNotFound &&
+		strings.HasPrefix(resp.Header.Get(messageHeader), `{"message":`)
+}
 
 // Message returns what GitLab said in a failed request, or "".
 func Message(err error) string {
@@ -149,6 +168,7 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 		raw := resp.Header.Get(messageHeader)
 		e.GitLabMessage = bodyMessage([]byte(raw))
 		unknownRoute = strings.HasPrefix(raw, `{"error":`)
+		e.gone = isGone(resp)
 	}
 	said := ""
 	if e.GitLabMessage != "" {

@@ -1,0 +1,108 @@
+package gitlab
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+)
+
+func projectHandler(t *testing.T, reqs *requestLog) http.Handler {
+	t.Helper()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.record(r)
+		switch r.URL.EscapedPath() {
+		case "/api/v4/projects/root%2Ftest":
+			writeJSON(w, http.StatusOK, `{"id":7,"path_with_namespace":"root/test"}`)
+		case "/api/v4/projects/my%2Egroup%2Fmy%2Eproject":
+			writeJSON(w, http.StatusOK, `{"id":8,"path_with_namespace":"my.group/my.project"}`)
+		default:
+			writeJSON(w, http.StatusNotFound, `{"message":"404 Project Not Found"}`)
+		}
+	})
+}
+
+func TestProjectIDNumericNeedsNoRequest(t *testing.T) {
+	t.Parallel()
+	var reqs requestLog
+	srv := newServer(t, projectHandler(t, &reqs))
+	c := newTestClient(t, srv.URL, 0)
+	for in, want := range map[string]int64{"42": 42, "1": 1, "9007199254740993": 9007199254740993} {
+		got, err := c.ProjectID(context.Background(), in)
+		if err != nil || got != want {
+			t.Errorf("ProjectID(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if n := reqs.count(); n != 0 {
+		t.Errorf("numeric IDs made %d requests, want 0", n)
+	}
+}
+
+func TestProjectIDPathResolvedOnceAndCached(t *testing.T) {
+	t.Parallel()
+	var reqs requestLog
+	srv := newServer(t, projectHandler(t, &reqs))
+	c := newTestClient(t, srv.URL, 0)
+	ctx := context.Background()
+
+	for i := range 3 {
+		id, err := c.ProjectID(ctx, "root/test")
+		if err != nil || id != 7 {
+			t.Fatalf("call %d: ProjectID(root/test) = %d, %v; want 7", i+1, id, err)
+		}
+	}
+	got := reqs.all()
+	if len(got) != 1 {
+		t.Fatalf("%d requests, want 1 (later calls must use the cache)", len(got))
+	}
+	if got[0].Method != http.MethodGet || got[0].EscapedPath != "/api/v4/projects/root%2Ftest" {
+		t.Errorf("request = %s %s, want GET /api/v4/projects/root%%2Ftest", got[0].Method, got[0].EscapedPath)
+	}
+
+	// Another path is another lookup, escaped with dots as %2E.
+	id, err := c.ProjectID(ctx, "my.group/my.project")
+	if err != nil || id != 8 {
+		t.Fatalf("ProjectID(my.group/my.project) = %d, %v; want 8", id, err)
+	}
+	if n := reqs.count(); n != 2 {
+		t.Errorf("%d requests, want 2", n)
+	}
+}
+
+func TestProjectIDErrorNotCached(t *testing.T) {
+	t.Parallel()
+	var reqs requestLog
+	srv := newServer(t, projectHandler(t, &reqs))
+	c := newTestClient(t, srv.URL, 0)
+	for range 2 {
+		_, err := c.ProjectID(context.Background(), "root/missing")
+		e := asError(t, err)
+		if !IsNotFound(err) {
+			t.Errorf("IsNotFound = false for %v", err)
+		}
+		assertContains(t, "Detail", e.Detail, `"root/missing"`, "`project`")
+		assertContains(t, "Summary", e.Summary, `look up project "root/missing"`)
+	}
+	if n := reqs.count(); n != 2 {
+		t.Errorf("%d requests, want 2: a failed lookup must not be cached", n)
+	}
+}
+
+func TestProjectIDConcurrent(t *testing.T) {
+	t.Parallel()
+	var reqs requestLog
+	srv := newServer(t, projectHandler(t, &reqs))
+	c := newTestClient(t, srv.URL, 0)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if id, err := c.ProjectID(context.Background(), "root/test"); err != nil || id != 7 {
+				t.Errorf("ProjectID = %d, %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	if id, err := c.ProjectID(context.Background(), "root/test"); err != nil || id != 7 {
+		t.Errorf("ProjectID = %d, %v", id, err)
+	}
+}
