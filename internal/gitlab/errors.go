@@ -116,23 +116,29 @@ func StatusCode(err error) int {
 	return 0
 }
 
-// IsNotFound reports whether GitLab answered that the object, or its
-// project, does not exist. A 404 for an unknown route (a wrong `base_url`) or
-// from something that is not GitLab does not count: treating it as "gone"
-// would drop live objects from state.
+// IsNotFound reports whether GitLab answered that the object itself does not
+// exist (for an agent token: also that it was revoked). Only then may a
+// resource leave state, or a delete count as done. A 404 for the project (a
+// deleted project, or a user who lost access to it), for an unknown route (a
+// wrong `base_url`) or from something that is not GitLab does not count:
+// treating those as "gone" would drop live objects, and their secrets, from
+// state.
 func IsNotFound(err error) bool {
 	var e *Error
-	if errors.As(err, &e) {
-		return e.gone
-	}
-	return StatusCode(err) == http.StatusNotFound
+	return errors.As(err, &e) && e.gone
 }
 
-// isGone reports whether a response is GitLab's 404 for a missing object:
-// a JSON body with a "message", unlike the {"error":…} of an unknown route.
+// isGone reports whether a response is GitLab's 404 for a missing record
+// under a visible project: {"message":"404 Not found"} (or "404 Not Found"),
+// not "404 Project Not Found", not "404 ClusterAgents Not Found" and not the
+// {"error":"404 Not Found"} of an unknown route.
 func isGone(resp *gl.Response) bool {
-	return resp != nil && resp.Response != nil && resp.StatusCode == http.StatusNotFound &&
-		strings.HasPrefix(resp.Header.Get(messageHeader), `{"message":`)
+	if resp == nil || resp.Response == nil || resp.StatusCode != http.StatusNotFound {
+		return false
+	}
+	raw := resp.Header.Get(messageHeader)
+	return strings.HasPrefix(raw, `{"message":`) && !strings.Contains(raw, "Project Not Found") &&
+		!strings.Contains(raw, "ClusterAgents Not Found")
 }
 
 // Message returns what GitLab said in a failed request, or "".
@@ -185,7 +191,7 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 	case e.Status == http.StatusForbidden:
 		e.Detail = fmt.Sprintf("The token's user is not allowed to %s (403 Forbidden) on %s.%s Registering and deleting agents, creating and revoking tokens and managing URL configurations need at least the Maintainer role on the project.", action, what, said)
 	case e.Status == http.StatusNotFound && strings.Contains(e.GitLabMessage, "Project Not Found"):
-		e.Detail = fmt.Sprintf("Project %q was not found, or the token's user cannot see it.%s Check `project`: it takes the numeric project ID or the full path (group/subgroup/project), and the token's user must be a member.", t.Project, said)
+		e.Detail = fmt.Sprintf("Project %q was not found, or the token's user cannot see it.%s Check `project`: it takes the numeric project ID or the full path (group/subgroup/project), and the token's user must be a member. If the project was deleted, its agents and tokens went with it: `terraform state rm` the resources that belonged to it.", t.Project, said)
 	case e.Status == http.StatusNotFound && strings.Contains(e.GitLabMessage, "ClusterAgents Not Found"):
 		e.Detail = fmt.Sprintf("The token's user may not list the agents of project %q.%s Reading agents needs at least the Developer role on the project.", t.Project, said)
 	case e.Status == http.StatusNotFound && unknownRoute:

@@ -201,9 +201,10 @@ func TestErrorsExplained(t *testing.T) {
 				if StatusCode(err) != tc.status {
 					t.Errorf("StatusCode = %d, want %d", StatusCode(err), tc.status)
 				}
-				// A 404 for an unknown route (wrong base_url) is not "the object is gone".
-				if IsNotFound(err) != (tc.status == http.StatusNotFound && tc.name != "404 unknown route") {
-					t.Errorf("IsNotFound = %v for status %d", IsNotFound(err), tc.status)
+				// Only GitLab's 404 for the record itself means "the object is gone";
+				// none of these is: not a missing project, a hidden list or an unknown route.
+				if IsNotFound(err) {
+					t.Errorf("IsNotFound = true for status %d", tc.status)
 				}
 				assertContains(t, "Detail", e.Detail, tc.want...)
 				assertNotContains(t, "Detail", e.Detail, tc.wantNot...)
@@ -272,8 +273,9 @@ func TestErrorHelpers(t *testing.T) {
 	if StatusCode(er) != http.StatusConflict || IsNotFound(er) {
 		t.Errorf("StatusCode(ErrorResponse 409) = %d", StatusCode(er))
 	}
-	if !IsNotFound(gl.ErrNotFound) {
-		t.Error("IsNotFound(gitlab.ErrNotFound) is false")
+	// client-go's bare 404 carries no word from GitLab on what is missing.
+	if IsNotFound(gl.ErrNotFound) {
+		t.Error("IsNotFound(gitlab.ErrNotFound) is true")
 	}
 	e := &Error{Status: 404, GitLabMessage: "404 Not found", Summary: "S", Detail: "D", gone: true, err: gl.ErrNotFound}
 	if !IsNotFound(e) || Message(e) != "404 Not found" || e.Error() != "S: D" || !errors.Is(e.Unwrap(), gl.ErrNotFound) {
@@ -342,7 +344,7 @@ func TestBodyMessage(t *testing.T) {
 
 func TestDeleteAgentNotFoundIsSuccess(t *testing.T) {
 	t.Parallel()
-	for _, body := range []string{`{"message":"404 Not found"}`, `{"message":"404 Project Not Found"}`} {
+	for _, body := range []string{`{"message":"404 Not found"}`} {
 		var reqs requestLog
 		srv := newServer(t, countingHandler(t, &reqs, func(_ int, w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusNotFound, body)
@@ -360,7 +362,8 @@ func TestDeleteAgentNotFoundIsSuccess(t *testing.T) {
 	// A 404 that is not GitLab's word on the object (an unknown route from a
 	// wrong base_url, a proxy's empty or HTML page) must not pass for success:
 	// the agent would be left behind in GitLab.
-	for _, body := range []string{`{"error":"404 Not Found"}`, ``, `<html>Not Found</html>`} {
+	// Nor may a missing project: the user may only have lost access to it.
+	for _, body := range []string{`{"error":"404 Not Found"}`, ``, `<html>Not Found</html>`, `{"message":"404 Project Not Found"}`} {
 		srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusNotFound, body)
 		}))

@@ -77,8 +77,9 @@ func TestProjectIDErrorNotCached(t *testing.T) {
 	for range 2 {
 		_, err := c.ProjectID(context.Background(), "root/missing")
 		e := asError(t, err)
-		if !IsNotFound(err) {
-			t.Errorf("IsNotFound = false for %v", err)
+		// A missing project is a 404 but not "the object is gone".
+		if IsNotFound(err) || StatusCode(err) != 404 {
+			t.Errorf("IsNotFound = %v, StatusCode = %d for %v", IsNotFound(err), StatusCode(err), err)
 		}
 		assertContains(t, "Detail", e.Detail, `"root/missing"`, "`project`")
 		assertContains(t, "Summary", e.Summary, `look up project "root/missing"`)

@@ -171,6 +171,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newClusterAgentResource,
+		newClusterAgentTokenResource,
 		// tokens: registered here
 		// url configurations: registered here
 	}
@@ -180,6 +181,8 @@ func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource
 	return []func() datasource.DataSource{
 		newClusterAgentDataSource,
 		newClusterAgentsDataSource,
+		newClusterAgentTokenDataSource,
+		newClusterAgentTokensDataSource,
 		// tokens: registered here
 		// url configurations: registered here
 	}

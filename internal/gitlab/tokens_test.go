@@ -1,0 +1,269 @@
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
+)
+
+const (
+	testMaintainerToken = "glpat-mock-maintainer-0000000"
+	testOutsiderToken   = "glpat-mock-outsider-00000000"
+	testProject         = "root/test"
+	testProjectID       = 20
+	testUserID          = 2
+	tokensPattern       = "/api/v4/projects/*/cluster_agents/*/tokens"
+)
+
+// tokenEnv starts a mock GitLab with one agent and returns a client for it.
+func tokenEnv(t *testing.T, apiToken string) (*mockgitlab.Server, *Client, int64) {
+	t.Helper()
+	mock, err := mockgitlab.New(mockgitlab.DefaultSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+	client, err := New(Config{BaseURL: srv.URL, Token: apiToken, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := mock.CreateAgent(testProjectID, "production", testUserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mock, client, agent.ID
+}
+
+func mustCreateToken(t *testing.T, mock *mockgitlab.Server, agentID int64, name string) mockgitlab.TokenInfo {
+	t.Helper()
+	tok, err := mock.CreateToken(agentID, name, "", testUserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// assertNoSecret fails if any secret the mock ever issued appears in err.
+func assertNoSecret(t *testing.T, mock *mockgitlab.Server, err error) {
+	t.Helper()
+	for id := int64(1); id < 100; id++ {
+		if tok, ok := mock.Token(id); ok && tok.Token != "" && strings.Contains(err.Error(), tok.Token) {
+			t.Errorf("the error carries the secret of token %d", id)
+		}
+	}
+}
+
+func explained(t *testing.T, err error) *Error {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got %T (%v), want *gitlab.Error", err, err)
+	}
+	return e
+}
+
+func TestCreateAgentToken_limitListsTheActiveTokensAndCreatesNothing(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	used := mustCreateToken(t, mock, agentID, "cluster-eu")
+	idle := mustCreateToken(t, mock, agentID, "cluster-us")
+	usedAt := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	if err := mock.MarkTokenUsed(used.ID, usedAt); err != nil {
+		t.Fatal(err)
+	}
+	mock.ResetRequests()
+
+	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "third", nil)
+	e := explained(t, err)
+	if !strings.Contains(e.Summary, "already has 2 active tokens") {
+		t.Errorf("summary %q does not say the agent has two active tokens", e.Summary)
+	}
+	for _, want := range []string{
+		`token_id ` + strconv.FormatInt(used.ID, 10) + ` ("cluster-eu")`,
+		`token_id ` + strconv.FormatInt(idle.ID, 10) + ` ("cluster-us")`,
+		"created " + used.CreatedAt.UTC().Format(time.RFC3339),
+		"last used 2025-03-04T05:06:07Z",
+		"never used",
+		"Nothing was created or revoked",
+		"gitlabagent_cluster_agent_token",
+		"Operate > Kubernetes clusters",
+		"create_before_destroy",
+	} {
+		if !strings.Contains(e.Detail, want) {
+			t.Errorf("detail lacks %q:\n%s", want, e.Detail)
+		}
+	}
+	if n := mock.CountRequests("POST", tokensPattern); n != 0 {
+		t.Errorf("saw %d POSTs; the limit must be caught before creating", n)
+	}
+	// The list lacks last_used_at: each listed token is read once.
+	if n := mock.CountRequests("GET", tokensPattern+"/*"); n != 2 {
+		t.Errorf("saw %d token GETs, want 2", n)
+	}
+	assertNoSecret(t, mock, err)
+}
+
+func TestCreateAgentToken_limitRaceIsExplained(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	existing := mustCreateToken(t, mock, agentID, "existing")
+	// Another client takes the second slot between the list and the POST.
+	mock.InjectFault(mockgitlab.Fault{
+		Method: "POST", Pattern: tokensPattern, Status: 400,
+		Body: `{"message":"400 Bad request - An agent can have only two active tokens at a time"}`,
+	})
+	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "racer", nil)
+	e := explained(t, err)
+	for _, want := range []string{
+		"An agent can have only two active tokens at a time",
+		`token_id ` + strconv.FormatInt(existing.ID, 10) + ` ("existing")`,
+		"create_before_destroy",
+	} {
+		if !strings.Contains(e.Detail, want) {
+			t.Errorf("detail lacks %q:\n%s", want, e.Detail)
+		}
+	}
+	if n := mock.CountRequests("POST", tokensPattern); n != 1 {
+		t.Errorf("saw %d POSTs, want exactly 1", n)
+	}
+}
+
+func TestCreateAgentToken_lostAnswerRevokesTheOrphan(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	// A token of the same name already exists (create_before_destroy): it must survive.
+	old := mustCreateToken(t, mock, agentID, "rotating")
+	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPattern, Status: 502, AfterCommit: true})
+
+	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "rotating", nil)
+	e := explained(t, err)
+	if e.Status != 502 {
+		t.Errorf("status %d, want 502", e.Status)
+	}
+	if n := mock.CountRequests("POST", tokensPattern); n != 1 {
+		t.Fatalf("saw %d POSTs; a create must never be repeated", n)
+	}
+	orphanID := old.ID + 1
+	orphan, ok := mock.Token(orphanID)
+	if !ok || orphan.Name != "rotating" {
+		t.Fatalf("the mock did not create token %d despite AfterCommit", orphanID)
+	}
+	if orphan.Status != "revoked" {
+		t.Errorf("orphaned token %d is %s, want revoked", orphanID, orphan.Status)
+	}
+	if tok, _ := mock.Token(old.ID); tok.Status != "active" {
+		t.Errorf("pre-existing token %d of the same name is %s; it must stay active", old.ID, tok.Status)
+	}
+	want := "GitLab did create token " + strconv.FormatInt(orphanID, 10) + ` ("rotating")`
+	if !strings.Contains(e.Detail, want) || !strings.Contains(e.Detail, "was revoked") {
+		t.Errorf("detail does not report the revoked orphan:\n%s", e.Detail)
+	}
+	assertNoSecret(t, mock, err)
+}
+
+func TestCreateAgentToken_lostAnswerWithNothingCreated(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPattern, Status: 503})
+
+	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "lost", nil)
+	e := explained(t, err)
+	if !strings.Contains(e.Detail, `GitLab created no token named "lost"`) {
+		t.Errorf("detail does not say nothing was created:\n%s", e.Detail)
+	}
+	if n := mock.CountRequests("POST", tokensPattern); n != 1 {
+		t.Errorf("saw %d POSTs, want exactly 1", n)
+	}
+	if n := mock.CountRequests("DELETE", tokensPattern+"/*"); n != 0 {
+		t.Errorf("saw %d revocations, want none", n)
+	}
+}
+
+func TestCreateAgentToken_returnsTheSecretOnce(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	tok, err := client.CreateAgentToken(context.Background(), testProject, agentID, "fresh", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, ok := mock.Token(tok.ID)
+	if !ok || info.Token == "" || info.Token != tok.Token {
+		t.Error("the secret returned differs from the one GitLab issued")
+	}
+	if tok.Status != "active" || tok.Name != "fresh" || tok.AgentID != agentID {
+		t.Errorf("created token: status %q, name %q, agent %d", tok.Status, tok.Name, tok.AgentID)
+	}
+	// One list (the limit check) and one POST.
+	if got := len(mock.Requests()); got != 2 {
+		t.Errorf("saw %d requests, want 2: %v", got, mock.Requests())
+	}
+}
+
+func TestGetAgentToken_goneOnlyWhenTheTokenIs(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	tok := mustCreateToken(t, mock, agentID, "t")
+	ctx := context.Background()
+
+	if _, err := client.GetAgentToken(ctx, "20", agentID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := mock.RevokeToken(tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.GetAgentToken(ctx, "20", agentID, tok.ID)
+	if !IsNotFound(err) {
+		t.Errorf("revoked token: IsNotFound=false, want true (err: %v)", err)
+	}
+
+	// A project the token's user cannot see is not a gone token.
+	_, outsider, _ := tokenEnv(t, testOutsiderToken)
+	_, err = outsider.GetAgentToken(ctx, testProject, agentID, tok.ID)
+	if IsNotFound(err) || StatusCode(err) != 404 {
+		t.Errorf("invisible project: IsNotFound=%v StatusCode=%d, want false, 404 (err: %v)", IsNotFound(err), StatusCode(err), err)
+	}
+	if !strings.Contains(err.Error(), "Project Not Found") {
+		t.Errorf("error does not explain the missing project: %v", err)
+	}
+}
+
+func TestRevokeAgentToken_isIdempotent(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	tok := mustCreateToken(t, mock, agentID, "t")
+	ctx := context.Background()
+	for range 2 {
+		if err := client.RevokeAgentToken(ctx, "20", agentID, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, _ := mock.Token(tok.ID); info.Status != "revoked" {
+		t.Errorf("token is %s, want revoked", info.Status)
+	}
+	if err := mock.DeleteAgent(agentID); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.RevokeAgentToken(ctx, "20", agentID, tok.ID); err != nil {
+		t.Errorf("revoking a token of a deleted agent: %v, want no error", err)
+	}
+}
+
+func TestActiveAgentTokens_readsLastUsedAt(t *testing.T) {
+	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	a := mustCreateToken(t, mock, agentID, "a")
+	b := mustCreateToken(t, mock, agentID, "b")
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := mock.MarkTokenUsed(b.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := client.ActiveAgentTokens(context.Background(), "20", agentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tokens) != 2 || tokens[0].ID != b.ID || tokens[1].ID != a.ID {
+		t.Fatalf("got %d tokens, want b then a (most recently used first)", len(tokens))
+	}
+	if tokens[0].LastUsedAt == nil || !tokens[0].LastUsedAt.Equal(at) || tokens[1].LastUsedAt != nil {
+		t.Errorf("last_used_at not read: %v, %v", tokens[0].LastUsedAt, tokens[1].LastUsedAt)
+	}
+}
