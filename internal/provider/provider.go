@@ -173,6 +173,7 @@ func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Res
 		newClusterAgentResource,
 		newClusterAgentTokenResource,
 		// tokens: registered here
+		newClusterAgentURLConfigurationResource,
 		// url configurations: registered here
 	}
 }
@@ -184,6 +185,8 @@ func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource
 		newClusterAgentTokenDataSource,
 		newClusterAgentTokensDataSource,
 		// tokens: registered here
+		newClusterAgentURLConfigurationDataSource,
+		newClusterAgentURLConfigurationsDataSource,
 		// url configurations: registered here
 	}
 }

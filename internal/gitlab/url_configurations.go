@@ -1,0 +1,402 @@
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+)
+
+// client-go has no URL-configuration API (receptive agents, GitLab 17.4+
+// Ultimate): these methods add it on top of c.send, so the requests share the
+// client's authentication, retries, logging and error handling.
+
+// URLConfiguration is a receptive agent's URL configuration as GitLab returns
+// it. GitLab always sends all seven keys, null when unset, and never the
+// client key.
+type URLConfiguration struct {
+	ID         int64   `json:"id"`
+	AgentID    int64   `json:"agent_id"`
+	URL        string  `json:"url"`
+	PublicKey  *string `json:"public_key"`
+	ClientCert *string `json:"client_cert"`
+	CACert     *string `json:"ca_cert"`
+	TLSHost    *string `json:"tls_host"`
+}
+
+// AuthType is "mtls" when GitLab authenticates to the agent with a client
+// certificate, else "jwt" (GitLab signs JWTs with its own Ed25519 key, whose
+// public half is PublicKey).
+func (u *URLConfiguration) AuthType() string {
+	if u.ClientCert != nil {
+		return "mtls"
+	}
+	return "jwt"
+}
+
+// CreateURLConfigurationOptions is the body of the create request.
+// Certificates and the key are raw PEM. ClientKey is a secret: request bodies
+// are never logged, and String / GoString leave it out, so printing the
+// options with fmt cannot leak it either.
+type CreateURLConfigurationOptions struct {
+	URL        string  `json:"url"`
+	ClientCert *string `json:"client_cert,omitempty"`
+	ClientKey  *string `json:"client_key,omitempty"`
+	CACert     *string `json:"ca_cert,omitempty"`
+	TLSHost    *string `json:"tls_host,omitempty"`
+}
+
+// String describes the options without the client key.
+func (o CreateURLConfigurationOptions) String() string {
+	key := "<nil>"
+	if o.ClientKey != nil {
+		key = redacted
+	}
+	return fmt.Sprintf("{URL:%q ClientCert:%s ClientKey:%s CACert:%s TLSHost:%s}",
+		o.URL, present(o.ClientCert), key, present(o.CACert), quoted(o.TLSHost))
+}
+
+// GoString is String, for %#v.
+func (o CreateURLConfigurationOptions) GoString() string { return o.String() }
+
+func present(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("(%d bytes)", len(*s))
+}
+
+func quoted(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return strconv.Quote(*s)
+}
+
+// alreadyExistsMessage is in GitLab's 400 answer to a second configuration.
+const alreadyExistsMessage = "URL configuration already exists"
+
+// gateMessage is what GitLab answers, as {"message":"404 Not Found"}, on
+// every URL-configuration endpoint when receptive agents are off (instance
+// setting or licence), and on the get and delete of a configuration the agent
+// does not have. A missing agent is "404 Not found", lower-case f.
+const gateMessage = "404 Not Found"
+
+// urlConfigurationResourceType is the Terraform resource type that the import
+// commands in errors name.
+const urlConfigurationResourceType = "gitlabagent_cluster_agent_url_configuration"
+
+func urlConfigurationsPath(project string, agentID int64) string {
+	return agentPath(project, agentID) + "/url_configurations"
+}
+
+func urlConfigurationTarget(project string, agentID, id int64) Target {
+	t := agentTarget(project, agentID)
+	if id > 0 {
+		t.Object = "URL configuration " + strconv.FormatInt(id, 10)
+	} else {
+		t.Object = "URL configuration"
+	}
+	return t
+}
+
+// ListURLConfigurations reads the agent's URL configurations: none or one
+// (GitLab allows one per agent). The list is not paginated.
+func (c *Client) ListURLConfigurations(ctx context.Context, project string, agentID int64) ([]*URLConfiguration, error) {
+	var list []*URLConfiguration
+	resp, err := c.send(ctx, http.MethodGet, urlConfigurationsPath(project, agentID), nil, &list)
+	if err != nil {
+		action := fmt.Sprintf("list the URL configurations of agent %d", agentID)
+		target := agentTarget(project, agentID)
+		if routeMissing(resp) || plainNotFound(resp) {
+			// A missing agent is "404 Not found"; "404 Not Found" here is the gate.
+			return nil, unavailableError(err, resp, action, target)
+		}
+		return nil, explainURLConfiguration(err, resp, action, target)
+	}
+	return list, nil
+}
+
+// GetURLConfiguration reads one URL configuration. GitLab answers the same
+// 404 "404 Not Found" when the agent has no such configuration and when
+// receptive agents are off; on that answer the agent's configurations are
+// listed to tell the two apart. When the configuration does not exist,
+// IsNotFound(err) is true; when receptive agents are off, it is false and the
+// error says how to turn them on.
+func (c *Client) GetURLConfiguration(ctx context.Context, project string, agentID, id int64) (*URLConfiguration, error) {
+	var u URLConfiguration
+	resp, err := c.send(ctx, http.MethodGet, fmt.Sprintf("%s/%d", urlConfigurationsPath(project, agentID), id), nil, &u)
+	if err == nil {
+		return &u, nil
+	}
+	action := fmt.Sprintf("read URL configuration %d", id)
+	target := urlConfigurationTarget(project, agentID, id)
+	if routeMissing(resp) {
+		return nil, unavailableError(err, resp, action, target)
+	}
+	explained := explainURLConfiguration(err, resp, action, target)
+	if !plainNotFound(resp) {
+		return nil, explained
+	}
+	list, listErr := c.ListURLConfigurations(ctx, project, agentID)
+	switch {
+	case listErr != nil && isUnavailable(listErr):
+		return nil, unavailableError(err, resp, action, target)
+	case listErr != nil:
+		return nil, explained
+	}
+	return nil, configurationGone(explained, project, agentID, id, list)
+}
+
+// configurationGone words the 404 for configuration id once the agent's
+// configurations were listed: it was deleted, perhaps replaced by another.
+func configurationGone(notFound error, project string, agentID, id int64, list []*URLConfiguration) error {
+	var e *Error
+	if !errors.As(notFound, &e) {
+		return notFound
+	}
+	gone := *e
+	if len(list) == 0 {
+		gone.Detail = fmt.Sprintf("Agent %d of project %q has no URL configuration at all, so configuration %d "+
+			"does not exist (any more).", agentID, project, id)
+	} else {
+		gone.Detail = fmt.Sprintf("Agent %d of project %q has no URL configuration %d: its URL configuration is "+
+			"%d (%s).", agentID, project, id, list[0].ID, describeURLConfiguration(list[0]))
+	}
+	return &gone
+}
+
+// CreateURLConfiguration creates the agent's URL configuration with one POST:
+// JWT authentication without a client certificate (GitLab generates a key
+// pair and returns its public key), mTLS with ClientCert and ClientKey.
+//
+// The POST is never repeated: when its outcome is unknown (a 5xx or no
+// answer), the agent's configurations are listed, and one matching the
+// request is taken as the one this request created.
+func (c *Client) CreateURLConfiguration(ctx context.Context, project string, agentID int64, opt *CreateURLConfigurationOptions) (*URLConfiguration, error) {
+	var u URLConfiguration
+	resp, err := c.send(ctx, http.MethodPost, urlConfigurationsPath(project, agentID), opt, &u)
+	if err == nil {
+		return &u, nil
+	}
+	action := fmt.Sprintf("create the URL configuration of agent %d", agentID)
+	target := urlConfigurationTarget(project, agentID, 0)
+	if routeMissing(resp) || plainNotFound(resp) {
+		// A missing agent is "404 Not found"; "404 Not Found" here is the gate.
+		return nil, unavailableError(err, resp, action, target)
+	}
+	explained := explainURLConfiguration(err, resp, action, target)
+	status := StatusCode(explained)
+	switch {
+	case status == http.StatusBadRequest && strings.Contains(Message(explained), alreadyExistsMessage):
+		return nil, c.alreadyExistsError(ctx, project, agentID, explained)
+	case status == 0 || status >= http.StatusInternalServerError:
+		return c.reconcileURLConfiguration(ctx, project, agentID, opt, explained)
+	}
+	return nil, explained
+}
+
+// DeleteURLConfiguration deletes a URL configuration. One that no longer
+// exists (or whose agent no longer exists) is not an error, but a 404 because
+// receptive agents were turned off is: the configuration may still exist.
+func (c *Client) DeleteURLConfiguration(ctx context.Context, project string, agentID, id int64) error {
+	resp, err := c.send(ctx, http.MethodDelete, fmt.Sprintf("%s/%d", urlConfigurationsPath(project, agentID), id), nil, nil)
+	if err == nil {
+		return nil
+	}
+	action := fmt.Sprintf("delete URL configuration %d", id)
+	target := urlConfigurationTarget(project, agentID, id)
+	unavailable := func() error {
+		e := unavailableError(err, resp, action, target)
+		e.Detail += " Until then the configuration cannot be deleted and may still exist in GitLab; to have " +
+			"Terraform forget it anyway, `terraform state rm` its resource."
+		return e
+	}
+	if routeMissing(resp) {
+		return unavailable()
+	}
+	if plainNotFound(resp) {
+		// The configuration is gone, unless the whole API is switched off.
+		if _, listErr := c.ListURLConfigurations(ctx, project, agentID); listErr != nil && isUnavailable(listErr) {
+			return unavailable()
+		}
+		return nil
+	}
+	if isGone(resp) {
+		return nil // the agent was deleted, and its configuration with it
+	}
+	return explainURLConfiguration(err, resp, action, target)
+}
+
+// plainNotFound reports GitLab's {"message":"404 Not Found"}: its answer on
+// every URL-configuration endpoint when receptive agents are off, and on the
+// get and delete of a configuration the agent does not have.
+func plainNotFound(resp *gl.Response) bool {
+	raw := notFoundBody(resp)
+	return strings.HasPrefix(raw, `{"message":`) && bodyMessage([]byte(raw)) == gateMessage
+}
+
+// routeMissing reports GitLab's {"error":"404 Not Found"} for a route it does
+// not have at all: GitLab before 17.4, or an edition without the
+// URL-configuration API.
+func routeMissing(resp *gl.Response) bool {
+	raw := notFoundBody(resp)
+	return strings.HasPrefix(raw, `{"error":`) && bodyMessage([]byte(raw)) == gateMessage
+}
+
+func notFoundBody(resp *gl.Response) string {
+	if resp == nil || resp.Response == nil || resp.StatusCode != http.StatusNotFound {
+		return ""
+	}
+	return resp.Header.Get(messageHeader)
+}
+
+// unavailableSummary starts the summary of every "receptive agents are off" error.
+const unavailableSummary = "Receptive agents are not available"
+
+func isUnavailable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && strings.HasPrefix(e.Summary, unavailableSummary)
+}
+
+// unavailableError explains that the instance does not serve URL
+// configurations, and how an administrator changes that.
+func unavailableError(err error, resp *gl.Response, action string, t Target) *Error {
+	e := &Error{Status: http.StatusNotFound, GitLabMessage: gateMessage, err: err}
+	if resp != nil && resp.Response != nil {
+		if raw := resp.Header.Get(messageHeader); raw != "" {
+			e.GitLabMessage = bodyMessage([]byte(raw))
+		}
+	}
+	e.Summary = fmt.Sprintf("%s on this GitLab instance (failed to %s)", unavailableSummary, action)
+	e.Detail = fmt.Sprintf("GitLab answered 404 %q when asked to %s (%s), as it does on every "+
+		"URL-configuration endpoint when receptive agents are not available. Receptive agents (URL "+
+		"configurations) need:\n"+
+		"  - GitLab Ultimate on a self-managed instance, GitLab 17.4 or later; and\n"+
+		"  - the instance setting `receptive_cluster_agents_enabled`, off by default, which an administrator "+
+		"turns on in Admin > Settings > General > GitLab agent for Kubernetes, or with the application settings "+
+		"API: PUT /api/v4/application/settings?receptive_cluster_agents_enabled=true.\n"+
+		"Once both are in place, run again. If they already are, check `base_url` and that %s exists.",
+		e.GitLabMessage, action, t.String(), agentOf(t))
+	return e
+}
+
+func agentOf(t Target) string {
+	t.Object = ""
+	return t.String()
+}
+
+// explainURLConfiguration is explain, with the rule GitLab applies to these
+// endpoints: every one of them, reads included, needs the Maintainer role.
+func explainURLConfiguration(err error, resp *gl.Response, action string, t Target) error {
+	explained := explain(err, resp, action, t)
+	var e *Error
+	if errors.As(explained, &e) && e.Status == http.StatusForbidden && !strings.Contains(e.GitLabMessage, "insufficient_scope") {
+		said := ""
+		if e.GitLabMessage != "" {
+			said = fmt.Sprintf(" GitLab said: %q.", e.GitLabMessage)
+		}
+		e.Detail = fmt.Sprintf("The token's user is not allowed to %s (403 Forbidden) on %s.%s GitLab requires "+
+			"at least the Maintainer role on the project for every URL-configuration request, reads included "+
+			"(a Developer gets 403 even though GitLab's documentation says Developers may read them): use a token "+
+			"of a Maintainer or Owner of the project.", action, t.String(), said)
+	}
+	return explained
+}
+
+// alreadyExistsError explains GitLab's refusal of a second configuration,
+// naming the existing one and the command that imports it.
+func (c *Client) alreadyExistsError(ctx context.Context, project string, agentID int64, cause error) error {
+	var base *Error
+	if !errors.As(cause, &base) {
+		return cause
+	}
+	e := *base
+	e.Summary = fmt.Sprintf("Agent %d already has a URL configuration", agentID)
+	said := fmt.Sprintf(" GitLab said: %q.", e.GitLabMessage)
+	list, err := c.ListURLConfigurations(ctx, project, agentID)
+	if err != nil || len(list) == 0 {
+		e.Detail = fmt.Sprintf("GitLab allows one URL configuration per agent, and agent %d of project %q already "+
+			"has one.%s Nothing was created. Find its ID with the gitlabagent_cluster_agent_url_configurations "+
+			"data source, then either import it (`terraform import %s.<name> %s:%d:<url_configuration_id>`) or "+
+			"delete it, and apply again.", agentID, project, said, urlConfigurationResourceType, project, agentID)
+		return &e
+	}
+	existing := list[0]
+	importID := fmt.Sprintf("%s:%d:%d", project, agentID, existing.ID)
+	e.Detail = fmt.Sprintf("GitLab allows one URL configuration per agent, and agent %d of project %q already has "+
+		"one: url_configuration_id %d, %s.%s Nothing was created. Either:\n"+
+		"  - manage the existing configuration with Terraform by importing it into this resource:\n"+
+		"      terraform import %s.<name> %s\n"+
+		"    (or an `import` block with id = %q); if it uses mTLS, set its client key in configuration too; or\n"+
+		"  - delete it (remove the Terraform resource that manages it, or "+
+		"DELETE /projects/:id/cluster_agents/%d/url_configurations/%d) and apply again.",
+		agentID, project, existing.ID, describeURLConfiguration(existing), said, urlConfigurationResourceType,
+		importID, importID, agentID, existing.ID)
+	return &e
+}
+
+// describeURLConfiguration renders a configuration for a message; it holds no secret.
+func describeURLConfiguration(u *URLConfiguration) string {
+	auth := "JWT authentication"
+	if u.AuthType() == "mtls" {
+		auth = "mTLS authentication"
+	}
+	return fmt.Sprintf("url %q, %s", u.URL, auth)
+}
+
+// reconcileURLConfiguration handles a create whose outcome is unknown:
+// GitLab may have created the configuration and lost the answer. The agent
+// has at most one; if it matches the request it is the one this request
+// created, and is returned as if the POST had succeeded.
+func (c *Client) reconcileURLConfiguration(ctx context.Context, project string, agentID int64, opt *CreateURLConfigurationOptions, cause error) (*URLConfiguration, error) {
+	var base *Error
+	if !errors.As(cause, &base) {
+		return nil, cause
+	}
+	e := *base
+	list, err := c.ListURLConfigurations(ctx, project, agentID)
+	switch {
+	case err != nil:
+		e.Detail = fmt.Sprintf("%s Whether GitLab created the URL configuration is unknown, and listing the "+
+			"agent's URL configurations to find out failed (%v). Check agent %d with the "+
+			"gitlabagent_cluster_agent_url_configurations data source: import the configuration if it exists, "+
+			"or run again if it does not.", base.Detail, err, agentID)
+	case len(list) == 0:
+		e.Detail = fmt.Sprintf("%s The agent's URL configurations were checked: GitLab created none, so "+
+			"nothing is left behind. Run again.", base.Detail)
+	case matchesRequest(list[0], opt):
+		return list[0], nil
+	default:
+		importID := fmt.Sprintf("%s:%d:%d", project, agentID, list[0].ID)
+		e.Detail = fmt.Sprintf("%s Whether GitLab created the URL configuration is unknown; agent %d now has "+
+			"URL configuration %d (%s), which differs from the one requested. Import it (`terraform import "+
+			"%s.<name> %s`) or delete it, then run again.", base.Detail, agentID, list[0].ID,
+			describeURLConfiguration(list[0]), urlConfigurationResourceType, importID)
+	}
+	return nil, &e
+}
+
+// matchesRequest reports whether a configuration is what opt asked for (the
+// client key aside, which GitLab never returns).
+func matchesRequest(u *URLConfiguration, opt *CreateURLConfigurationOptions) bool {
+	if opt == nil {
+		return false
+	}
+	same := func(a, b *string) bool {
+		return strings.TrimSpace(valueOf(a)) == strings.TrimSpace(valueOf(b))
+	}
+	return u.URL == opt.URL && same(u.ClientCert, opt.ClientCert) && same(u.CACert, opt.CACert) &&
+		same(u.TLSHost, opt.TLSHost) && (u.ClientCert != nil) == (opt.ClientKey != nil)
+}
+
+func valueOf(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
