@@ -1,10 +1,30 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 )
+
+// importByID imports from "<project>:<id>[:<id>…]": it sets `project` and the
+// named ID attributes, leaving the rest null for the resource's Read to fill
+// in (Read resolves the numeric project ID and sets `id`). It returns the IDs.
+func importByID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, names ...string) ([]int64, bool) {
+	project, ids, err := parseImportID(req.ID, names...)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		return nil, false
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project"), project)...)
+	for i, name := range names {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), ids[i])...)
+	}
+	return ids, !resp.Diagnostics.HasError()
+}
 
 // parseImportID splits an import ID of the form "<project>:<id>[:<id>…]".
 // The project comes first and may be a numeric ID or a full path (which never

@@ -173,21 +173,7 @@ func (r *clusterAgentResource) Delete(ctx context.Context, req resource.DeleteRe
 
 // ImportState accepts "<project>:<agent_id>"; Read fills in the rest.
 func (r *clusterAgentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	project, ids, err := parseImportID(req.ID, "agent_id")
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &clusterAgentModel{
-		ID:              types.StringUnknown(),
-		Project:         types.StringValue(project),
-		ProjectID:       types.Int64Null(),
-		Name:            types.StringNull(),
-		AgentID:         types.Int64Value(ids[0]),
-		CreatedAt:       types.StringNull(),
-		CreatedByUserID: types.Int64Null(),
-		IsReceptive:     types.BoolNull(),
-	})...)
+	importByID(ctx, req, resp, "agent_id")
 }
 
 // apiProject is the project reference requests use: the numeric ID once

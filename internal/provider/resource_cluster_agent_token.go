@@ -363,29 +363,10 @@ func (r *clusterAgentTokenResource) Delete(ctx context.Context, req resource.Del
 // ImportState accepts "<project>:<agent_id>:<token_id>"; Read fills in the
 // rest. The secret cannot be imported.
 func (r *clusterAgentTokenResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	project, ids, err := parseImportID(req.ID, "agent_id", "token_id")
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+	ids, ok := importByID(ctx, req, resp, "agent_id", "token_id")
+	if !ok {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &clusterAgentTokenModel{
-		ID:        types.StringUnknown(),
-		Project:   types.StringValue(project),
-		ProjectID: types.Int64Null(),
-		agentTokenAttributes: agentTokenAttributes{
-			TokenID:         types.Int64Value(ids[1]),
-			AgentID:         types.Int64Value(ids[0]),
-			Name:            types.StringNull(),
-			Description:     types.StringNull(),
-			Status:          types.StringNull(),
-			CreatedAt:       types.StringNull(),
-			CreatedByUserID: types.Int64Null(),
-			LastUsedAt:      types.StringNull(),
-		},
-		Token:            types.StringNull(),
-		RotateAfter:      types.StringNull(),
-		RotationTriggers: types.MapNull(types.StringType),
-	})...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, []byte("true"))...)
 	resp.Diagnostics.Append(importedTokenWarning(ids[1])...)
 }

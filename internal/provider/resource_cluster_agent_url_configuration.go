@@ -441,27 +441,5 @@ func (r *clusterAgentURLConfigurationResource) Delete(ctx context.Context, req r
 // ImportState accepts "<project>:<agent_id>:<url_configuration_id>"; Read
 // fills in the rest, and warns when an mTLS configuration's key is missing.
 func (r *clusterAgentURLConfigurationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	project, ids, err := parseImportID(req.ID, "agent_id", "url_configuration_id")
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &clusterAgentURLConfigurationModel{
-		ID:        types.StringUnknown(),
-		Project:   types.StringValue(project),
-		ProjectID: types.Int64Null(),
-		urlConfigurationAttributes: urlConfigurationAttributes{
-			URLConfigurationID: types.Int64Value(ids[1]),
-			AgentID:            types.Int64Value(ids[0]),
-			URL:                types.StringNull(),
-			CACert:             types.StringNull(),
-			TLSHost:            types.StringNull(),
-			ClientCert:         types.StringNull(),
-			PublicKey:          types.StringNull(),
-			AuthType:           types.StringNull(),
-		},
-		ClientKey:          types.StringNull(),
-		ClientKeyWO:        types.StringNull(),
-		ClientKeyWOVersion: types.Int64Null(),
-	})...)
+	importByID(ctx, req, resp, "agent_id", "url_configuration_id")
 }
