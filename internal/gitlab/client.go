@@ -128,7 +128,10 @@ func New(cfg Config) (*Client, error) {
 	if retries == 0 {
 		opts = append(opts, gl.WithoutRetries())
 	}
-	api, err := gl.NewClient(cfg.Token, opts...)
+	// The token goes in "Authorization: Bearer", which GitLab accepts for
+	// personal, project and group access tokens and for OAuth access tokens
+	// alike (PRIVATE-TOKEN would reject OAuth tokens).
+	api, err := gl.NewOAuthClient(cfg.Token, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building the GitLab client: %w", err)
 	}

@@ -242,11 +242,11 @@ func TestHeaders(t *testing.T) {
 		if ua := r.Header.Get("User-Agent"); ua != "terraform-provider-gitlabagent/1.2.3" {
 			t.Errorf("%s %s: User-Agent = %q", r.Method, r.EscapedPath, ua)
 		}
-		if tok := r.Header.Get("PRIVATE-TOKEN"); tok != testToken {
-			t.Errorf("%s %s: PRIVATE-TOKEN = %q, want the token", r.Method, r.EscapedPath, tok)
+		if a := r.Header.Get("Authorization"); a != "Bearer "+testToken {
+			t.Errorf("%s %s: Authorization = %q, want the token as Bearer", r.Method, r.EscapedPath, a)
 		}
-		if a := r.Header.Get("Authorization"); a != "" {
-			t.Errorf("%s %s: unexpected Authorization header %q", r.Method, r.EscapedPath, a)
+		if tok := r.Header.Get("PRIVATE-TOKEN"); tok != "" {
+			t.Errorf("%s %s: unexpected PRIVATE-TOKEN header %q", r.Method, r.EscapedPath, tok)
 		}
 		if strings.Contains(r.Query, testToken) {
 			t.Errorf("%s %s: token sent in the query string", r.Method, r.EscapedPath)

@@ -49,7 +49,7 @@ func TestRequestLogNeverLeaksSecrets(t *testing.T) {
 		}},
 	})
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("PRIVATE-TOKEN") != testToken {
+		if r.Header.Get("Authorization") != "Bearer "+testToken {
 			t.Errorf("request without the token")
 		}
 		switch r.URL.EscapedPath() {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -17,11 +16,11 @@ import (
 // another way of writing the same project (numeric ID ↔ full path, or the new
 // path after a rename) updates state in place; moving to another project
 // replaces the resource. planProjectChange decides which.
-func projectAttribute(what string) schema.StringAttribute {
+func projectAttribute() schema.StringAttribute {
 	return schema.StringAttribute{
-		MarkdownDescription: fmt.Sprintf("The project %s belongs to: its numeric ID or its full path "+
-			"(`group/subgroup/project`), as you prefer. Writing the same project the other way, or its new path "+
-			"after a rename, does not replace %s; pointing at another project does.", what, what),
+		MarkdownDescription: "The agent's project: its numeric ID or its full path (`group/subgroup/project`), as " +
+			"you prefer. Writing the same project the other way, or its new path after a rename, changes nothing " +
+			"in GitLab and replaces nothing; pointing at another project replaces this resource.",
 		Required:   true,
 		Validators: []validator.String{projectValidator{}},
 	}

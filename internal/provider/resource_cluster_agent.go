@@ -56,7 +56,7 @@ func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaReques
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"project":    projectAttribute("the agent"),
+			"project":    projectAttribute(),
 			"project_id": projectIDAttribute(),
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Name of the agent, unique in the project: lowercase letters, digits and " +

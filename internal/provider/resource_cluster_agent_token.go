@@ -103,7 +103,7 @@ func (r *clusterAgentTokenResource) Schema(_ context.Context, _ resource.SchemaR
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"project":    projectAttribute("the agent"),
+			"project":    projectAttribute(),
 			"project_id": projectIDAttribute(),
 			"agent_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the agent the token is for, e.g. `gitlabagent_cluster_agent.x.agent_id`. " +

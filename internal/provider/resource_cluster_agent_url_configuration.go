@@ -122,7 +122,7 @@ func (r *clusterAgentURLConfigurationResource) Schema(_ context.Context, _ resou
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"project":    projectAttribute("the agent"),
+			"project":    projectAttribute(),
 			"project_id": projectIDAttribute(),
 			"agent_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the agent to make receptive, e.g. `gitlabagent_cluster_agent.x.agent_id`. " +
