@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
+	"golang.org/x/oauth2"
 )
 
 // DefaultBaseURL is used when neither the configuration nor GITLAB_BASE_URL sets one.
@@ -131,7 +132,8 @@ func New(cfg Config) (*Client, error) {
 	// The token goes in "Authorization: Bearer", which GitLab accepts for
 	// personal, project and group access tokens and for OAuth access tokens
 	// alike (PRIVATE-TOKEN would reject OAuth tokens).
-	api, err := gl.NewOAuthClient(cfg.Token, opts...)
+	bearer := gl.OAuthTokenSource{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: cfg.Token})}
+	api, err := gl.NewAuthSourceClient(bearer, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building the GitLab client: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // ErrTokenLimit is returned when an agent already has two active tokens. Its text is GitLab's message.
-var ErrTokenLimit = errors.New("An agent can have only two active tokens at a time")
+var ErrTokenLimit = errors.New("An agent can have only two active tokens at a time") //nolint:staticcheck // GitLab's exact words
 
 // errURLConfigExists is the service error for a second URL configuration on one agent.
 var errURLConfigExists = errors.New("URL configuration already exists for this agent")

@@ -116,7 +116,7 @@ func TestRenamedProjectRedirects(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("followed redirect: %d", resp.StatusCode)
 	}
 

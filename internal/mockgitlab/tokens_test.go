@@ -175,7 +175,7 @@ func TestTokenOrderingAndUsage(t *testing.T) {
 		}
 		return strings.Join(ids, ",")
 	}
-	want := func(s string, ids ...int64) {
+	want := func(s string) {
 		t.Helper()
 		if got := order(); got != s {
 			t.Fatalf("order = %s, want %s", got, s)

@@ -46,7 +46,7 @@ func TestRunPrintsBaseURLFirstAndServes(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"username":"root"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"username":"root"`) {
 		t.Fatalf("GET /user = %d %s", resp.StatusCode, body)
 	}
 
@@ -127,7 +127,7 @@ func TestRunWithSeedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("seeded user: %d", resp.StatusCode)
 	}
 	cancel()
