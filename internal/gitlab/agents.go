@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 )
@@ -39,15 +40,33 @@ func (c *Client) ListAgents(ctx context.Context, project string) ([]*Agent, erro
 	return agents, nil
 }
 
-// RegisterAgent registers an agent in a project with one POST.
-func (c *Client) RegisterAgent(ctx context.Context, project, name string) (*Agent, error) {
+// RegisterAgent registers an agent in a project with one POST. The POST is
+// never repeated: when its outcome is unknown (a server error or no answer),
+// the project's agents are listed, and an agent of that name registered
+// since the request began is the one it created and is returned, with
+// recovered set. Agent names are unique in a project, so there is no doubt.
+func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent *Agent, recovered bool, err error) {
 	var a Agent
 	opt := &gl.RegisterAgentOptions{Name: gl.Ptr(name)}
+	start := time.Now()
 	resp, err := c.send(ctx, http.MethodPost, projectPath(project)+"/cluster_agents", opt, &a)
-	if err != nil {
-		return nil, explain(err, resp, fmt.Sprintf("register agent %q", name), Target{Project: project})
+	if err == nil {
+		return &a, false, nil
 	}
-	return &a, nil
+	explained := explain(err, resp, fmt.Sprintf("register agent %q", name), Target{Project: project})
+	if status := StatusCode(explained); status != 0 && status < http.StatusInternalServerError {
+		return nil, false, explained
+	}
+	agents, listErr := c.ListAgents(ctx, project)
+	if listErr != nil {
+		return nil, false, explained
+	}
+	for _, found := range agents {
+		if found.Name == name && found.CreatedAt != nil && !found.CreatedAt.Before(start.Add(-reconcileWindow)) {
+			return found, true, nil
+		}
+	}
+	return nil, false, explained
 }
 
 // DeleteAgent deletes an agent; GitLab deletes its tokens and URL

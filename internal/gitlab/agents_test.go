@@ -186,7 +186,7 @@ func TestProjectPathsEscaped(t *testing.T) {
 		{func() error { _, err := c.ListAgents(ctx, "7"); return err }, "GET /api/v4/projects/7/cluster_agents"},
 		{func() error { _, err := c.GetAgent(ctx, "root/test", 42); return err }, "GET /api/v4/projects/root%2Ftest/cluster_agents/42"},
 		{func() error { _, err := c.GetAgent(ctx, "a.b/c", 9007199254740993); return err }, "GET /api/v4/projects/a%2Eb%2Fc/cluster_agents/9007199254740993"},
-		{func() error { _, err := c.RegisterAgent(ctx, "group/sub.group/proj", "agent-1"); return err }, "POST /api/v4/projects/group%2Fsub%2Egroup%2Fproj/cluster_agents"},
+		{func() error { _, _, err := c.RegisterAgent(ctx, "group/sub.group/proj", "agent-1"); return err }, "POST /api/v4/projects/group%2Fsub%2Egroup%2Fproj/cluster_agents"},
 		{func() error { return c.DeleteAgent(ctx, "root/test", 42) }, "DELETE /api/v4/projects/root%2Ftest/cluster_agents/42"},
 		{func() error { return c.DeleteAgent(ctx, "my group/p", 1) }, "DELETE /api/v4/projects/my%20group%2Fp/cluster_agents/1"},
 	}
@@ -271,7 +271,7 @@ func TestRegisterAgent(t *testing.T) {
 		reqs.record(r)
 		writeJSON(w, http.StatusCreated, `{"id":43,"name":"agent-1","config_project":{"id":7},"created_at":"2024-01-02T03:04:05.000Z","created_by_user_id":1,"is_receptive":false}`)
 	}))
-	a, err := newTestClient(t, srv.URL, 5).RegisterAgent(context.Background(), "root/test", "agent-1")
+	a, _, err := newTestClient(t, srv.URL, 5).RegisterAgent(context.Background(), "root/test", "agent-1")
 	if err != nil {
 		t.Fatal(err)
 	}

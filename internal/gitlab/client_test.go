@@ -228,7 +228,7 @@ func TestHeaders(t *testing.T) {
 	if err := c.CheckAuth(ctx); err != nil {
 		t.Fatalf("CheckAuth: %v", err)
 	}
-	if _, err := c.RegisterAgent(ctx, "root/test", "a"); err != nil {
+	if _, _, err := c.RegisterAgent(ctx, "root/test", "a"); err != nil {
 		t.Fatalf("RegisterAgent: %v", err)
 	}
 	got := reqs.all()

@@ -28,7 +28,7 @@ var (
 		return err
 	}}
 	callRegisterAgent = call{"RegisterAgent", func(ctx context.Context, c *Client) error {
-		_, err := c.RegisterAgent(ctx, "root/test", "agent-1")
+		_, _, err := c.RegisterAgent(ctx, "root/test", "agent-1")
 		return err
 	}}
 	callDeleteAgent = call{"DeleteAgent", func(ctx context.Context, c *Client) error {

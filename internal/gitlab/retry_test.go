@@ -234,15 +234,28 @@ func TestNoRetryOfCreateAfter5xx(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
 		var reqs requestLog
-		srv := newServer(t, countingHandler(t, &reqs, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		srv := newServer(t, countingHandler(t, &reqs, func(_ int, w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				writeJSON(w, http.StatusOK, `[]`) // the reconciling list: GitLab created nothing
+				return
+			}
 			writeJSON(w, status, `{"message":"`+strconv.Itoa(status)+` oops"}`)
 		}))
 		c := newTestClient(t, srv.URL, 5)
 		start := time.Now()
-		_, err := c.RegisterAgent(context.Background(), "root/test", "agent-1")
+		_, _, err := c.RegisterAgent(context.Background(), "root/test", "agent-1")
 		e := asError(t, err)
-		if n := reqs.count(); n != 1 {
-			t.Errorf("%d: POST made %d attempts, want exactly 1", status, n)
+		var posts, lists int
+		for _, r := range reqs.all() {
+			switch r.Method {
+			case http.MethodPost:
+				posts++
+			case http.MethodGet:
+				lists++
+			}
+		}
+		if posts != 1 || lists != 1 {
+			t.Errorf("%d: %d POSTs and %d list requests, want exactly 1 of each", status, posts, lists)
 		}
 		if e.Status != status {
 			t.Errorf("Status = %d, want %d", e.Status, status)
@@ -251,6 +264,28 @@ func TestNoRetryOfCreateAfter5xx(t *testing.T) {
 		if d := time.Since(start); d > 500*time.Millisecond {
 			t.Errorf("a POST answered %d took %v: it must fail at once", status, d)
 		}
+	}
+}
+
+func TestRegisterAgentLostAnswerIsReconciled(t *testing.T) {
+	t.Parallel()
+	var reqs requestLog
+	created := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	srv := newServer(t, countingHandler(t, &reqs, func(_ int, w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			// GitLab did register the agent; an older agent of another name is there too.
+			writeJSON(w, http.StatusOK, `[{"id":6,"name":"agent-0","created_at":"2020-01-01T00:00:00.000Z"},`+
+				`{"id":7,"name":"agent-1","created_at":"`+created+`","config_project":{"id":20}}]`)
+			return
+		}
+		writeJSON(w, http.StatusBadGateway, `{"message":"502 Bad Gateway"}`)
+	}))
+	a, recovered, err := newTestClient(t, srv.URL, 5).RegisterAgent(context.Background(), "root/test", "agent-1")
+	if err != nil || !recovered || a.ID != 7 || a.ConfigProject.ID != 20 {
+		t.Fatalf("RegisterAgent = %+v, recovered %v, %v; want agent 7 recovered", a, recovered, err)
+	}
+	if n := reqs.count(); n != 2 {
+		t.Errorf("%d requests, want the POST and one list", n)
 	}
 }
 
@@ -269,7 +304,7 @@ func TestRetryCreateAfter429RetryAfter(t *testing.T) {
 	}))
 	c := newTestClient(t, srv.URL, 3)
 	start := time.Now()
-	a, err := c.RegisterAgent(context.Background(), "root/test", "agent-1")
+	a, _, err := c.RegisterAgent(context.Background(), "root/test", "agent-1")
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatalf("RegisterAgent: %v", err)
@@ -383,7 +418,7 @@ func TestRetriesExhaustedOn429(t *testing.T) {
 		writeJSON(w, http.StatusTooManyRequests, `{"message":"429 Too Many Requests"}`)
 	}))
 	c := newTestClient(t, srv.URL, 2)
-	_, err := c.RegisterAgent(context.Background(), "root/test", "agent-1")
+	_, _, err := c.RegisterAgent(context.Background(), "root/test", "agent-1")
 	e := asError(t, err)
 	if n := reqs.count(); n != 3 {
 		t.Errorf("retries = 2: %d attempts, want 3", n)

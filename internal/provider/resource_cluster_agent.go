@@ -83,7 +83,8 @@ func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"is_receptive": schema.BoolAttribute{
 				MarkdownDescription: "Whether the agent is receptive, i.e. has a URL configuration GitLab " +
-					"connects to. Null on GitLab editions that do not report it.",
+					"connects to. Refreshed on every read, so a URL configuration created in the same apply shows " +
+					"here from the next plan on. Null on GitLab editions that do not report it.",
 				Computed:      true,
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
@@ -113,10 +114,16 @@ func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	agent, err := client.RegisterAgent(ctx, plan.Project.ValueString(), plan.Name.ValueString())
+	agent, recovered, err := client.RegisterAgent(ctx, plan.Project.ValueString(), plan.Name.ValueString())
 	if err != nil {
 		addError(&resp.Diagnostics, err)
 		return
+	}
+	if recovered {
+		resp.Diagnostics.AddWarning("GitLab's answer was lost; the agent was found",
+			fmt.Sprintf("The request registering agent %q got no usable answer, so it was not repeated. The "+
+				"project's agents were checked instead: GitLab had registered it as agent %d, which is now in state.",
+				agent.Name, agent.ID))
 	}
 	agentToModel(agent, &plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
 )
 
 const agentResource = "gitlabagent_cluster_agent.test"
@@ -338,5 +339,105 @@ func TestAccClusterAgent_importErrors(t *testing.T) {
 				ExpectError:   acctest.ErrorRegexp("Cannot import non-existent remote object"),
 			},
 		},
+	})
+}
+
+func TestAccClusterAgent_faults(t *testing.T) {
+	env := acctest.New(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				// GitLab registers the agent but the answer is lost (502): the POST is not
+				// repeated, the agent is found by name and adopted, nothing is left behind.
+				PreConfig: func() {
+					env.Mock.InjectFault(mockgitlab.Fault{
+						Method: "POST", Pattern: "/api/v4/projects/*/cluster_agents", Status: 502, AfterCommit: true,
+					})
+				},
+				Config: env.Config(agentConfig(acctest.ProjectPath, "lost-answer")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAgentInMock(env, "lost-answer"),
+					env.ExpectRequests("POST", "/api/v4/projects/*/cluster_agents", 1),
+					func(*terraform.State) error {
+						if n := len(env.Mock.Agents(acctest.ProjectID)); n != 1 {
+							return fmt.Errorf("the mock has %d agents, want exactly the one in state", n)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// Rate limited reads wait for Retry-After and go through.
+				PreConfig: func() {
+					env.Mock.ResetRequests()
+					env.Mock.InjectFault(mockgitlab.Fault{
+						Method: "GET", Pattern: "/api/v4/projects/*/cluster_agents/*", Status: 429,
+						Headers: map[string]string{"Retry-After": "1"},
+					})
+				},
+				Config: env.Config(agentConfig(acctest.ProjectPath, "lost-answer")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					var throttled int
+					for _, r := range env.Mock.Requests() {
+						if r.Status == 429 {
+							throttled++
+						}
+					}
+					if throttled != 1 {
+						return fmt.Errorf("saw %d throttled requests, want 1 (then retried)", throttled)
+					}
+					return nil
+				},
+			},
+			{
+				// A server error on create with nothing created: an error saying so, one POST.
+				PreConfig: func() {
+					env.Mock.ResetRequests()
+					env.Mock.InjectFault(mockgitlab.Fault{
+						Method: "POST", Pattern: "/api/v4/projects/*/cluster_agents", Status: 503,
+					})
+				},
+				Config: env.Config(agentConfig(acctest.ProjectPath, "lost-answer") + `
+resource "gitlabagent_cluster_agent" "second" {
+  project = "root/test"
+  name    = "never-made"
+}
+`),
+				ExpectError: acctest.ErrorRegexp("GitLab answered 503", "a create is never repeated blindly"),
+			},
+		},
+	})
+	// The failed create was tried once; the list that reconciled it found nothing.
+	if n := env.Mock.CountRequests("POST", "/api/v4/projects/*/cluster_agents"); n != 1 {
+		t.Errorf("the failed create was sent %d times, want 1", n)
+	}
+	for _, a := range env.Mock.Agents(acctest.ProjectID) {
+		t.Errorf("agent %q was left behind", a.Name)
+	}
+}
+
+func TestAccProvider_configurationKnownOnlyAtApply(t *testing.T) {
+	env := acctest.New(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{{
+			// The token comes from another resource: unknown while planning. Planning a new
+			// agent needs no request, so the plan succeeds; the apply configures the provider.
+			Config: fmt.Sprintf(`
+resource "terraform_data" "token" {
+  input = %q
+}
+
+provider "gitlabagent" {
+  base_url = %q
+  token    = terraform_data.token.output
+}
+`, acctest.MaintainerToken, env.BaseURL) + agentConfig(acctest.ProjectPath, "late-token"),
+			Check: checkAgentInMock(env, "late-token"),
+		}},
 	})
 }
