@@ -34,15 +34,6 @@ func (d *clusterAgentDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				MarkdownDescription: "`<project_id>:<agent_id>`, with the numeric project ID.",
 				Computed:            true,
 			},
-			"project": schema.StringAttribute{
-				MarkdownDescription: "The project: its numeric ID or full path (`group/subgroup/project`).",
-				Required:            true,
-				Validators:          []validator.String{projectValidator{}},
-			},
-			"project_id": schema.Int64Attribute{
-				MarkdownDescription: "Numeric ID of the project.",
-				Computed:            true,
-			},
 			"agent_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the agent to read. Set this or `name`.",
 				Optional:            true,
@@ -69,6 +60,7 @@ func (d *clusterAgentDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			},
 		},
 	}
+	addScopeAttributes(resp.Schema.Attributes, false)
 }
 
 func (d *clusterAgentDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {

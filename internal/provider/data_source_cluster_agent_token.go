@@ -36,20 +36,6 @@ func (d *clusterAgentTokenDataSource) Schema(_ context.Context, _ datasource.Sch
 				MarkdownDescription: "`<project_id>:<agent_id>:<token_id>`, with the numeric project ID.",
 				Computed:            true,
 			},
-			"project": schema.StringAttribute{
-				MarkdownDescription: "The project: its numeric ID or full path (`group/subgroup/project`).",
-				Required:            true,
-				Validators:          []validator.String{projectValidator{}},
-			},
-			"project_id": schema.Int64Attribute{
-				MarkdownDescription: "Numeric ID of the project.",
-				Computed:            true,
-			},
-			"agent_id": schema.Int64Attribute{
-				MarkdownDescription: "ID of the agent.",
-				Required:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
-			},
 			"token_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the token. GitLab answers 404 for a revoked token.",
 				Required:            true,
@@ -63,6 +49,7 @@ func (d *clusterAgentTokenDataSource) Schema(_ context.Context, _ datasource.Sch
 			"last_used_at":       schema.StringAttribute{MarkdownDescription: "When an agent last connected with the token (RFC 3339); null if never.", Computed: true},
 		},
 	}
+	addScopeAttributes(resp.Schema.Attributes, true)
 }
 
 func (d *clusterAgentTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -3,10 +3,8 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -38,20 +36,6 @@ func (d *clusterAgentTokensDataSource) Schema(_ context.Context, _ datasource.Sc
 				MarkdownDescription: "`<project_id>:<agent_id>`, with the numeric project ID.",
 				Computed:            true,
 			},
-			"project": schema.StringAttribute{
-				MarkdownDescription: "The project: its numeric ID or full path (`group/subgroup/project`).",
-				Required:            true,
-				Validators:          []validator.String{projectValidator{}},
-			},
-			"project_id": schema.Int64Attribute{
-				MarkdownDescription: "Numeric ID of the project.",
-				Computed:            true,
-			},
-			"agent_id": schema.Int64Attribute{
-				MarkdownDescription: "ID of the agent.",
-				Required:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
-			},
 			"tokens": schema.ListNestedAttribute{
 				MarkdownDescription: "The agent's active tokens, most recently used first.",
 				Computed:            true,
@@ -70,6 +54,7 @@ func (d *clusterAgentTokensDataSource) Schema(_ context.Context, _ datasource.Sc
 			},
 		},
 	}
+	addScopeAttributes(resp.Schema.Attributes, true)
 }
 
 func (d *clusterAgentTokensDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -69,20 +69,6 @@ func (d *clusterAgentURLConfigurationDataSource) Schema(_ context.Context, _ dat
 		MarkdownDescription: "`<project_id>:<agent_id>:<url_configuration_id>`, with the numeric project ID.",
 		Computed:            true,
 	}
-	attributes["project"] = schema.StringAttribute{
-		MarkdownDescription: "The project: its numeric ID or full path (`group/subgroup/project`).",
-		Required:            true,
-		Validators:          []validator.String{projectValidator{}},
-	}
-	attributes["project_id"] = schema.Int64Attribute{
-		MarkdownDescription: "Numeric ID of the project.",
-		Computed:            true,
-	}
-	attributes["agent_id"] = schema.Int64Attribute{
-		MarkdownDescription: "ID of the agent.",
-		Required:            true,
-		Validators:          []validator.Int64{int64validator.AtLeast(1)},
-	}
 	attributes["url_configuration_id"] = schema.Int64Attribute{
 		MarkdownDescription: "ID of the URL configuration (the `gitlabagent_cluster_agent_url_configurations` " +
 			"data source lists an agent's).",
@@ -96,6 +82,7 @@ func (d *clusterAgentURLConfigurationDataSource) Schema(_ context.Context, _ dat
 			"documentation says), and receptive agents enabled on the instance (GitLab Ultimate, self-managed).",
 		Attributes: attributes,
 	}
+	addScopeAttributes(resp.Schema.Attributes, true)
 }
 
 func (d *clusterAgentURLConfigurationDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
@@ -56,15 +55,6 @@ func (d *clusterAgentsDataSource) Schema(_ context.Context, _ datasource.SchemaR
 				MarkdownDescription: "The numeric project ID.",
 				Computed:            true,
 			},
-			"project": schema.StringAttribute{
-				MarkdownDescription: "The project: its numeric ID or full path (`group/subgroup/project`).",
-				Required:            true,
-				Validators:          []validator.String{projectValidator{}},
-			},
-			"project_id": schema.Int64Attribute{
-				MarkdownDescription: "Numeric ID of the project.",
-				Computed:            true,
-			},
 			"agents": schema.ListNestedAttribute{
 				MarkdownDescription: "The project's agents, ordered by name.",
 				Computed:            true,
@@ -104,6 +94,7 @@ func (d *clusterAgentsDataSource) Schema(_ context.Context, _ datasource.SchemaR
 			},
 		},
 	}
+	addScopeAttributes(resp.Schema.Attributes, false)
 }
 
 func (d *clusterAgentsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
