@@ -23,6 +23,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
 )
 
 // The examples under examples/ are what the documentation shows; this test
@@ -34,8 +36,8 @@ import (
 //     at least one resource of <type>.
 //   - examples/data-sources/<type>/data-source*.tf: likewise, after seeding
 //     what data sources read (below); the example must read a <type>.
-//   - examples/resources/gitlabagent_cluster_agent/import-by-string-id.tf:
-//     imported into an agent registered out of band, with no change.
+//   - examples/resources/<type>/import-by-string-id.tf: imported into an
+//     object created out of band, with no change (see importExamples).
 //   - examples/provider/provider.tf: applied with its variables given, plus
 //     a data source that makes the provider talk to the mock.
 //   - examples/demo: what `make demo` runs, applied, rotated, planned empty
@@ -71,10 +73,12 @@ func TestAccExamples(t *testing.T) {
 	t.Run("provider/provider.tf", testExampleProvider)
 	t.Run("demo", testExampleDemo)
 
-	t.Run("resources/gitlabagent_cluster_agent/import-by-string-id.tf", func(t *testing.T) {
-		t.Parallel()
-		testExampleAgentImportBlock(t)
-	})
+	for _, ex := range importExamples {
+		t.Run(ex.rel, func(t *testing.T) {
+			t.Parallel()
+			testExampleImportBlock(t, ex.rel, ex.address, ex.seed)
+		})
+	}
 
 	resources := globExamples(t, "resources/*/resource*.tf")
 	dataSources := globExamples(t, "data-sources/*/data-source*.tf")
@@ -352,38 +356,93 @@ func expectAttributes(attrs, want map[string]string, isData bool) error {
 	return nil
 }
 
-// testExampleAgentImportBlock applies the agent's import-block example to an
-// agent registered out of band: the import must adopt it without any change.
-func testExampleAgentImportBlock(t *testing.T) {
-	const rel = "resources/gitlabagent_cluster_agent/import-by-string-id.tf"
-	env := acctest.New(t)
-	hcl := readExample(t, rel)
-	const exampleID = `"root/test:42"`
-	if !strings.Contains(hcl, exampleID) {
-		t.Fatalf("%s no longer imports %s: update this test", rel, exampleID)
-	}
+// importExamples are the import-block examples: each imports an object that
+// its seed function creates out of band. The examples use placeholder IDs
+// (agent 42, token 7, URL configuration 3), replaced by the seeded ones.
+var importExamples = []struct {
+	rel, address string
+	seed         func(t *testing.T, env *acctest.Env) (seed seeded, placeholders *strings.Replacer, wantID string)
+}{
+	{
+		rel:     "resources/gitlabagent_cluster_agent/import-by-string-id.tf",
+		address: "gitlabagent_cluster_agent.example",
+		seed: func(t *testing.T, env *acctest.Env) (seeded, *strings.Replacer, string) {
+			agent := seedAgent(t, env)
+			return seeded{}, strings.NewReplacer(`"root/test:42"`, fmt.Sprintf(`"root/test:%d"`, agent.ID)),
+				fmt.Sprintf("%d:%d", acctest.ProjectID, agent.ID)
+		},
+	},
+	{
+		rel:     "resources/gitlabagent_cluster_agent_token/import-by-string-id.tf",
+		address: "gitlabagent_cluster_agent_token.agentk",
+		seed: func(t *testing.T, env *acctest.Env) (seeded, *strings.Replacer, string) {
+			agent := seedAgent(t, env)
+			token, err := env.Mock.CreateToken(agent.ID, seedTokenName, "", acctest.MaintainerUserID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return seeded{agentID: agent.ID}, strings.NewReplacer(
+					`"root/test:42:7"`, fmt.Sprintf(`"root/test:%d:%d"`, agent.ID, token.ID),
+					"agent_id = 42", fmt.Sprintf("agent_id = %d", agent.ID)),
+				fmt.Sprintf("%d:%d:%d", acctest.ProjectID, agent.ID, token.ID)
+		},
+	},
+	{
+		rel:     "resources/gitlabagent_cluster_agent_url_configuration/import-by-string-id.tf",
+		address: "gitlabagent_cluster_agent_url_configuration.production",
+		seed: func(t *testing.T, env *acctest.Env) (seeded, *strings.Replacer, string) {
+			agent := seedAgent(t, env)
+			cfg := createURLConfigOutOfBand(t, env, agent.ID, &gitlab.CreateURLConfigurationOptions{URL: "grpcs://agent.example.com:4242"})
+			return seeded{agentID: agent.ID}, strings.NewReplacer(
+					`"root/test:42:3"`, fmt.Sprintf(`"root/test:%d:%d"`, agent.ID, cfg.ID),
+					"agent_id = 42", fmt.Sprintf("agent_id = %d", agent.ID)),
+				fmt.Sprintf("%d:%d:%d", acctest.ProjectID, agent.ID, cfg.ID)
+		},
+	},
+}
+
+func seedAgent(t *testing.T, env *acctest.Env) mockgitlab.AgentInfo {
+	t.Helper()
 	agent, err := env.Mock.CreateAgent(acctest.ProjectID, seedAgentName, acctest.MaintainerUserID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hcl = strings.Replace(hcl, exampleID, fmt.Sprintf(`"root/test:%d"`, agent.ID), 1)
-	const address = "gitlabagent_cluster_agent.example"
+	return agent
+}
+
+// testExampleImportBlock applies an import-block example to an object created
+// out of band: the import must adopt it without any change and create nothing.
+func testExampleImportBlock(t *testing.T, rel, address string, seed func(*testing.T, *acctest.Env) (seeded, *strings.Replacer, string)) {
+	env := acctest.New(t)
+	hcl := readExample(t, rel)
+	left, placeholders, wantID := seed(t, env)
+	env.Mock.ResetRequests() // what seeding sent is not the import's doing
+	imported := placeholders.Replace(hcl)
+	if imported == hcl {
+		t.Fatalf("%s no longer uses the placeholder IDs this test replaces: update the test", rel)
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{{
-			Config: env.Config(hcl),
+			Config: env.Config(imported),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(address, plancheck.ResourceActionNoop)},
 			},
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(address, tfjsonpath.New("agent_id"), knownvalue.Int64Exact(agent.ID)),
+				statecheck.ExpectKnownValue(address, tfjsonpath.New("id"), knownvalue.StringExact(wantID)),
 				statecheck.ExpectKnownValue(address, tfjsonpath.New("project_id"), knownvalue.Int64Exact(acctest.ProjectID)),
-				statecheck.ExpectKnownValue(address, tfjsonpath.New("name"), knownvalue.StringExact(agent.Name)),
 			},
-			// Adopted, not registered again.
-			Check: env.ExpectRequests("POST", "/api/v4/projects/*/cluster_agents", 0),
+			// Adopted, not created again.
+			Check: func(*terraform.State) error {
+				for _, r := range env.Mock.Requests() {
+					if r.Method == "POST" {
+						return fmt.Errorf("importing made a create request: %s %s", r.Method, r.Path)
+					}
+				}
+				return nil
+			},
 		}},
-		CheckDestroy: checkOnlySeedLeft(env, seeded{}),
+		CheckDestroy: checkOnlySeedLeft(env, left),
 	})
 }
 
