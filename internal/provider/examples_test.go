@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -435,7 +436,7 @@ func testExampleImportBlock(t *testing.T, rel, address string, seed func(*testin
 			// Adopted, not created again.
 			Check: func(*terraform.State) error {
 				for _, r := range env.Mock.Requests() {
-					if r.Method == "POST" {
+					if r.Method == http.MethodPost {
 						return fmt.Errorf("importing made a create request: %s %s", r.Method, r.Path)
 					}
 				}
