@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -41,15 +42,23 @@ func (d *clusterAgentTokenDataSource) Schema(_ context.Context, _ datasource.Sch
 				Required:            true,
 				Validators:          []validator.Int64{int64validator.AtLeast(1)},
 			},
-			"name":               schema.StringAttribute{MarkdownDescription: "Name of the token.", Computed: true},
-			"description":        schema.StringAttribute{MarkdownDescription: "Description of the token; null if it has none.", Computed: true},
-			"status":             schema.StringAttribute{MarkdownDescription: "Status of the token: `active` (or `revoked`, on GitLab before 16.0).", Computed: true},
-			"created_at":         schema.StringAttribute{MarkdownDescription: "When the token was created (RFC 3339).", Computed: true},
-			"created_by_user_id": schema.Int64Attribute{MarkdownDescription: "ID of the user who created the token; null if that user was deleted.", Computed: true},
-			"last_used_at":       schema.StringAttribute{MarkdownDescription: "When an agent last connected with the token (RFC 3339); null if never.", Computed: true},
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, agentTokenComputedAttributes())
 	addScopeAttributes(resp.Schema.Attributes, true)
+}
+
+// agentTokenComputedAttributes describes, for the data sources, what GitLab
+// tells about a token (never its secret).
+func agentTokenComputedAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"name":               schema.StringAttribute{MarkdownDescription: "Name of the token.", Computed: true},
+		"description":        schema.StringAttribute{MarkdownDescription: "Description of the token; null if it has none.", Computed: true},
+		"status":             schema.StringAttribute{MarkdownDescription: "Status of the token: `active` (or `revoked`, on GitLab before 16.0).", Computed: true},
+		"created_at":         schema.StringAttribute{MarkdownDescription: "When the token was created (RFC 3339).", Computed: true},
+		"created_by_user_id": schema.Int64Attribute{MarkdownDescription: "ID of the user who created the token; null if that user was deleted.", Computed: true},
+		"last_used_at":       schema.StringAttribute{MarkdownDescription: "When an agent last connected with the token (RFC 3339); null if never.", Computed: true},
+	}
 }
 
 func (d *clusterAgentTokenDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

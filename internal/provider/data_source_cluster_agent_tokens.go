@@ -27,6 +27,9 @@ func (d *clusterAgentTokensDataSource) Metadata(_ context.Context, req datasourc
 }
 
 func (d *clusterAgentTokensDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	element := agentTokenComputedAttributes()
+	element["token_id"] = schema.Int64Attribute{MarkdownDescription: "ID of the token.", Computed: true}
+	element["agent_id"] = schema.Int64Attribute{MarkdownDescription: "ID of the agent.", Computed: true}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the active tokens of an agent for Kubernetes (GitLab allows at most two), in " +
 			"GitLab's order: most recently used first, never-used last. Secrets are not included: GitLab shows a " +
@@ -40,16 +43,7 @@ func (d *clusterAgentTokensDataSource) Schema(_ context.Context, _ datasource.Sc
 				MarkdownDescription: "The agent's active tokens, most recently used first.",
 				Computed:            true,
 				NestedObject: schema.NestedAttributeObject{
-					Attributes: map[string]schema.Attribute{
-						"token_id":           schema.Int64Attribute{MarkdownDescription: "ID of the token.", Computed: true},
-						"agent_id":           schema.Int64Attribute{MarkdownDescription: "ID of the agent.", Computed: true},
-						"name":               schema.StringAttribute{MarkdownDescription: "Name of the token.", Computed: true},
-						"description":        schema.StringAttribute{MarkdownDescription: "Description of the token; null if it has none.", Computed: true},
-						"status":             schema.StringAttribute{MarkdownDescription: "Status of the token: `active`.", Computed: true},
-						"created_at":         schema.StringAttribute{MarkdownDescription: "When the token was created (RFC 3339).", Computed: true},
-						"created_by_user_id": schema.Int64Attribute{MarkdownDescription: "ID of the user who created the token; null if that user was deleted.", Computed: true},
-						"last_used_at":       schema.StringAttribute{MarkdownDescription: "When an agent last connected with the token (RFC 3339); null if never.", Computed: true},
-					},
+					Attributes: element,
 				},
 			},
 		},
