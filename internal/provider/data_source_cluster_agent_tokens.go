@@ -30,6 +30,7 @@ func (d *clusterAgentTokensDataSource) Schema(_ context.Context, _ datasource.Sc
 	element := agentTokenComputedAttributes()
 	element["token_id"] = schema.Int64Attribute{MarkdownDescription: "ID of the token.", Computed: true}
 	element["agent_id"] = schema.Int64Attribute{MarkdownDescription: "ID of the agent.", Computed: true}
+	element["status"] = schema.StringAttribute{MarkdownDescription: "Status of the token: `active` (the list holds active tokens only).", Computed: true}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the active tokens of an agent for Kubernetes (GitLab allows at most two), in " +
 			"GitLab's order: most recently used first, never-used last. Secrets are not included: GitLab shows a " +
