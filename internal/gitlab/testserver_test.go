@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
 )
 
 // testToken is the API token of every test client. It is long and unusual so
@@ -231,4 +233,33 @@ func userHandler(t *testing.T) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, `{"id":1,"username":"root"}`)
 	})
+}
+
+// The default seed of the mock GitLab, as the tests against it use it.
+const (
+	testMaintainerToken = "glpat-mock-maintainer-0000000"
+	testProject         = "root/test"
+	testProjectID       = 20
+	testUserID          = 2
+)
+
+// mockWithAgent starts a mock GitLab with one agent, registered by the
+// maintainer, and returns the mock, a client with apiToken and the agent's ID.
+func mockWithAgent(t *testing.T, apiToken, agentName string) (*mockgitlab.Server, *Client, int64) {
+	t.Helper()
+	mock, err := mockgitlab.New(mockgitlab.DefaultSeed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+	client, err := New(Config{BaseURL: srv.URL, Token: apiToken, Retries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := mock.CreateAgent(testProjectID, agentName, testUserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mock, client, agent.ID
 }

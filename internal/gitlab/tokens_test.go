@@ -3,7 +3,6 @@ package gitlab
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,33 +12,9 @@ import (
 )
 
 const (
-	testMaintainerToken = "glpat-mock-maintainer-0000000"
-	testOutsiderToken   = "glpat-mock-outsider-00000000"
-	testProject         = "root/test"
-	testProjectID       = 20
-	testUserID          = 2
-	tokensPattern       = "/api/v4/projects/*/cluster_agents/*/tokens"
+	testOutsiderToken = "glpat-mock-outsider-00000000"
+	tokensPattern     = "/api/v4/projects/*/cluster_agents/*/tokens"
 )
-
-// tokenEnv starts a mock GitLab with one agent and returns a client for it.
-func tokenEnv(t *testing.T, apiToken string) (*mockgitlab.Server, *Client, int64) {
-	t.Helper()
-	mock, err := mockgitlab.New(mockgitlab.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
-	client, err := New(Config{BaseURL: srv.URL, Token: apiToken, Retries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agent, err := mock.CreateAgent(testProjectID, "production", testUserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mock, client, agent.ID
-}
 
 func mustCreateToken(t *testing.T, mock *mockgitlab.Server, agentID int64, name string) mockgitlab.TokenInfo {
 	t.Helper()
@@ -70,7 +45,7 @@ func explained(t *testing.T, err error) *Error {
 }
 
 func TestCreateAgentToken_limitListsTheActiveTokensAndCreatesNothing(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	used := mustCreateToken(t, mock, agentID, "cluster-eu")
 	idle := mustCreateToken(t, mock, agentID, "cluster-us")
 	usedAt := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -110,7 +85,7 @@ func TestCreateAgentToken_limitListsTheActiveTokensAndCreatesNothing(t *testing.
 }
 
 func TestCreateAgentToken_limitRaceIsExplained(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	existing := mustCreateToken(t, mock, agentID, "existing")
 	// Another client takes the second slot between the list and the POST.
 	mock.InjectFault(mockgitlab.Fault{
@@ -134,7 +109,7 @@ func TestCreateAgentToken_limitRaceIsExplained(t *testing.T) {
 }
 
 func TestCreateAgentToken_lostAnswerRevokesTheOrphan(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	// A token of the same name already exists (create_before_destroy): it must survive.
 	old := mustCreateToken(t, mock, agentID, "rotating")
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPattern, Status: 502, AfterCommit: true})
@@ -166,7 +141,7 @@ func TestCreateAgentToken_lostAnswerRevokesTheOrphan(t *testing.T) {
 }
 
 func TestCreateAgentToken_lostAnswerWithNothingCreated(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPattern, Status: 503})
 
 	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "lost", nil)
@@ -183,7 +158,7 @@ func TestCreateAgentToken_lostAnswerWithNothingCreated(t *testing.T) {
 }
 
 func TestCreateAgentToken_returnsTheSecretOnce(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	tok, err := client.CreateAgentToken(context.Background(), testProject, agentID, "fresh", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +177,7 @@ func TestCreateAgentToken_returnsTheSecretOnce(t *testing.T) {
 }
 
 func TestGetAgentToken_goneOnlyWhenTheTokenIs(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	tok := mustCreateToken(t, mock, agentID, "t")
 	ctx := context.Background()
 
@@ -218,7 +193,7 @@ func TestGetAgentToken_goneOnlyWhenTheTokenIs(t *testing.T) {
 	}
 
 	// A project the token's user cannot see is not a gone token.
-	_, outsider, _ := tokenEnv(t, testOutsiderToken)
+	_, outsider, _ := mockWithAgent(t, testOutsiderToken, "production")
 	_, err = outsider.GetAgentToken(ctx, testProject, agentID, tok.ID)
 	if IsNotFound(err) || StatusCode(err) != 404 {
 		t.Errorf("invisible project: IsNotFound=%v StatusCode=%d, want false, 404 (err: %v)", IsNotFound(err), StatusCode(err), err)
@@ -229,7 +204,7 @@ func TestGetAgentToken_goneOnlyWhenTheTokenIs(t *testing.T) {
 }
 
 func TestRevokeAgentToken_isIdempotent(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	tok := mustCreateToken(t, mock, agentID, "t")
 	ctx := context.Background()
 	for range 2 {
@@ -249,7 +224,7 @@ func TestRevokeAgentToken_isIdempotent(t *testing.T) {
 }
 
 func TestActiveAgentTokens_readsLastUsedAt(t *testing.T) {
-	mock, client, agentID := tokenEnv(t, testMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	a := mustCreateToken(t, mock, agentID, "a")
 	b := mustCreateToken(t, mock, agentID, "b")
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -18,34 +17,10 @@ import (
 )
 
 const (
-	urlTestMaintainerToken = "glpat-mock-maintainer-0000000"
-	urlTestDeveloperToken  = "glpat-mock-developer-0000000"
-	urlTestProject         = "root/test"
-	urlTestProjectID       = 20
-	urlTestUserID          = 2
-	urlConfigsPattern      = "/api/v4/projects/*/cluster_agents/*/url_configurations"
-	urlConfigPattern       = "/api/v4/projects/*/cluster_agents/*/url_configurations/*"
+	urlTestDeveloperToken = "glpat-mock-developer-0000000"
+	urlConfigsPattern     = "/api/v4/projects/*/cluster_agents/*/url_configurations"
+	urlConfigPattern      = "/api/v4/projects/*/cluster_agents/*/url_configurations/*"
 )
-
-// urlConfigEnv starts a mock GitLab with one agent and returns a client for it.
-func urlConfigEnv(t *testing.T, apiToken string) (*mockgitlab.Server, *Client, int64) {
-	t.Helper()
-	mock, err := mockgitlab.New(mockgitlab.DefaultSeed())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
-	client, err := New(Config{BaseURL: srv.URL, Token: apiToken, Retries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agent, err := mock.CreateAgent(urlTestProjectID, "receptive", urlTestUserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mock, client, agent.ID
-}
 
 // mtlsOptions returns create options for mTLS with a fresh client certificate.
 func mtlsOptions(t *testing.T) *CreateURLConfigurationOptions {
@@ -77,10 +52,10 @@ func assertNoKey(t *testing.T, err error, key string) {
 }
 
 func TestURLConfiguration_jwtLifecycle(t *testing.T) {
-	mock, client, agentID := urlConfigEnv(t, urlTestMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "receptive")
 	ctx := context.Background()
 
-	created, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpcs://agent.example.com:4242"})
+	created, err := client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpcs://agent.example.com:4242"})
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -100,37 +75,37 @@ func TestURLConfiguration_jwtLifecycle(t *testing.T) {
 	if err != nil || *got.PublicKey != *created.PublicKey || got.URL != created.URL {
 		t.Fatalf("get: %+v, %v", got, err)
 	}
-	list, err := client.ListURLConfigurations(ctx, urlTestProject, agentID)
+	list, err := client.ListURLConfigurations(ctx, testProject, agentID)
 	if err != nil || len(list) != 1 || list[0].ID != created.ID {
 		t.Fatalf("list: %+v, %v", list, err)
 	}
 
-	if err := client.DeleteURLConfiguration(ctx, urlTestProject, agentID, created.ID); err != nil {
+	if err := client.DeleteURLConfiguration(ctx, testProject, agentID, created.ID); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	if _, ok := mock.URLConfiguration(agentID); ok {
 		t.Fatal("the configuration still exists after delete")
 	}
 	// Deleting again is done already; so is deleting under a deleted agent.
-	if err := client.DeleteURLConfiguration(ctx, urlTestProject, agentID, created.ID); err != nil {
+	if err := client.DeleteURLConfiguration(ctx, testProject, agentID, created.ID); err != nil {
 		t.Errorf("second delete: %v", err)
 	}
 	if err := mock.DeleteAgent(agentID); err != nil {
 		t.Fatal(err)
 	}
-	if err := client.DeleteURLConfiguration(ctx, urlTestProject, agentID, created.ID); err != nil {
+	if err := client.DeleteURLConfiguration(ctx, testProject, agentID, created.ID); err != nil {
 		t.Errorf("delete under a deleted agent: %v", err)
 	}
 }
 
 func TestURLConfiguration_mtlsKeyReachesGitLabButNoLogOrError(t *testing.T) {
-	mock, client, agentID := urlConfigEnv(t, urlTestMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "receptive")
 	opt := mtlsOptions(t)
 	key := *opt.ClientKey
 	var buf bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &buf)
 
-	created, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, opt)
+	created, err := client.CreateURLConfiguration(ctx, testProject, agentID, opt)
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -142,9 +117,9 @@ func TestURLConfiguration_mtlsKeyReachesGitLabButNoLogOrError(t *testing.T) {
 		t.Error("the mock did not receive the client key that was sent")
 	}
 	// A second create fails; its error names the existing configuration, never the key.
-	_, err = client.CreateURLConfiguration(ctx, urlTestProject, agentID, opt)
+	_, err = client.CreateURLConfiguration(ctx, testProject, agentID, opt)
 	assertNoKey(t, err, key)
-	if _, err := client.ListURLConfigurations(ctx, urlTestProject, agentID); err != nil {
+	if _, err := client.ListURLConfigurations(ctx, testProject, agentID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -166,9 +141,9 @@ func TestURLConfiguration_mtlsKeyReachesGitLabButNoLogOrError(t *testing.T) {
 }
 
 func TestURLConfiguration_receptiveAgentsOff(t *testing.T) {
-	mock, client, agentID := urlConfigEnv(t, urlTestMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "receptive")
 	ctx := context.Background()
-	created, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4242"})
+	created, err := client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4242"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,13 +162,13 @@ func TestURLConfiguration_receptiveAgentsOff(t *testing.T) {
 			"17.4", "receptive_cluster_agents_enabled", "Admin > Settings > General > GitLab agent for Kubernetes",
 			"application settings API")
 	}
-	_, err = client.ListURLConfigurations(ctx, urlTestProject, agentID)
+	_, err = client.ListURLConfigurations(ctx, testProject, agentID)
 	check("list", err)
-	_, err = client.GetURLConfiguration(ctx, urlTestProject, agentID, created.ID)
+	_, err = client.GetURLConfiguration(ctx, testProject, agentID, created.ID)
 	check("get", err)
-	_, err = client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4242"})
+	_, err = client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4242"})
 	check("create", err)
-	err = client.DeleteURLConfiguration(ctx, urlTestProject, agentID, created.ID)
+	err = client.DeleteURLConfiguration(ctx, testProject, agentID, created.ID)
 	check("delete", err)
 	assertContains(t, "delete error", asError(t, err).Detail, "terraform state rm", "delete URL configuration")
 	if _, ok := mock.URLConfiguration(agentID); !ok {
@@ -206,34 +181,34 @@ func TestURLConfiguration_routeMissingIsUnavailable(t *testing.T) {
 		writeJSON(w, http.StatusNotFound, `{"error":"404 Not Found"}`)
 	}))
 	client := newTestClient(t, srv.URL, 0)
-	_, err := client.ListURLConfigurations(context.Background(), urlTestProject, 5)
+	_, err := client.ListURLConfigurations(context.Background(), testProject, 5)
 	e := asError(t, err)
 	assertContains(t, "error", e.Summary+e.Detail, "Receptive agents are not available", "receptive_cluster_agents_enabled")
-	err = client.DeleteURLConfiguration(context.Background(), urlTestProject, 5, 1)
+	err = client.DeleteURLConfiguration(context.Background(), testProject, 5, 1)
 	assertContains(t, "delete error", asError(t, err).Summary, "Receptive agents are not available")
 }
 
 func TestURLConfiguration_getMissingIsNotFound(t *testing.T) {
-	mock, client, agentID := urlConfigEnv(t, urlTestMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "receptive")
 	ctx := context.Background()
-	first, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4242"})
+	first, err := client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4242"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := mock.DeleteURLConfiguration(agentID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = client.GetURLConfiguration(ctx, urlTestProject, agentID, first.ID)
+	_, err = client.GetURLConfiguration(ctx, testProject, agentID, first.ID)
 	if !IsNotFound(err) {
 		t.Fatalf("get of a deleted configuration: %v, want IsNotFound", err)
 	}
 	assertContains(t, "error", asError(t, err).Detail, "has no URL configuration at all")
 
-	second, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4243"})
+	second, err := client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://agent:4243"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = client.GetURLConfiguration(ctx, urlTestProject, agentID, first.ID)
+	_, err = client.GetURLConfiguration(ctx, testProject, agentID, first.ID)
 	if !IsNotFound(err) {
 		t.Fatalf("get of a replaced configuration: %v, want IsNotFound", err)
 	}
@@ -242,20 +217,20 @@ func TestURLConfiguration_getMissingIsNotFound(t *testing.T) {
 	if err := mock.DeleteAgent(agentID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = client.GetURLConfiguration(ctx, urlTestProject, agentID, second.ID); !IsNotFound(err) {
+	if _, err = client.GetURLConfiguration(ctx, testProject, agentID, second.ID); !IsNotFound(err) {
 		t.Fatalf("get under a deleted agent: %v, want IsNotFound", err)
 	}
 }
 
 func TestURLConfiguration_alreadyExistsNamesTheImportCommand(t *testing.T) {
-	mock, client, agentID := urlConfigEnv(t, urlTestMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "receptive")
 	ctx := context.Background()
-	existing, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpcs://old.example.com"})
+	existing, err := client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpcs://old.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mock.ResetRequests()
-	_, err = client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpcs://new.example.com"})
+	_, err = client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpcs://new.example.com"})
 	e := asError(t, err)
 	if e.Status != http.StatusBadRequest {
 		t.Errorf("status %d, want 400", e.Status)
@@ -270,8 +245,8 @@ func TestURLConfiguration_alreadyExistsNamesTheImportCommand(t *testing.T) {
 }
 
 func TestURLConfiguration_developerGets403Explained(t *testing.T) {
-	_, client, agentID := urlConfigEnv(t, urlTestDeveloperToken)
-	_, err := client.ListURLConfigurations(context.Background(), urlTestProject, agentID)
+	_, client, agentID := mockWithAgent(t, urlTestDeveloperToken, "receptive")
+	_, err := client.ListURLConfigurations(context.Background(), testProject, agentID)
 	e := asError(t, err)
 	if e.Status != http.StatusForbidden {
 		t.Fatalf("status %d, want 403", e.Status)
@@ -280,11 +255,11 @@ func TestURLConfiguration_developerGets403Explained(t *testing.T) {
 }
 
 func TestURLConfiguration_lostCreateAnswerIsReconciled(t *testing.T) {
-	mock, client, agentID := urlConfigEnv(t, urlTestMaintainerToken)
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "receptive")
 	ctx := context.Background()
 	opt := mtlsOptions(t)
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: urlConfigsPattern, Status: http.StatusBadGateway, AfterCommit: true})
-	got, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, opt)
+	got, err := client.CreateURLConfiguration(ctx, testProject, agentID, opt)
 	if err != nil {
 		t.Fatalf("create with a lost answer: %v", err)
 	}
@@ -301,16 +276,16 @@ func TestURLConfiguration_lostCreateAnswerIsReconciled(t *testing.T) {
 		t.Fatal(err)
 	}
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: urlConfigsPattern, Status: http.StatusBadGateway})
-	_, err = client.CreateURLConfiguration(ctx, urlTestProject, agentID, opt)
+	_, err = client.CreateURLConfiguration(ctx, testProject, agentID, opt)
 	assertContains(t, "error", asError(t, err).Detail, "GitLab created none")
 	assertNoKey(t, err, *opt.ClientKey)
 
 	// Something else exists: not adopted.
-	if _, err := client.CreateURLConfiguration(ctx, urlTestProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://other:1"}); err != nil {
+	if _, err := client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpc://other:1"}); err != nil {
 		t.Fatal(err)
 	}
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: urlConfigsPattern, Status: http.StatusBadGateway})
-	_, err = client.CreateURLConfiguration(ctx, urlTestProject, agentID, opt)
+	_, err = client.CreateURLConfiguration(ctx, testProject, agentID, opt)
 	assertContains(t, "error", asError(t, err).Detail, "differs from the one requested", "terraform import")
 	assertNoKey(t, err, *opt.ClientKey)
 }
