@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
 )
 
 // projectAttribute is the `project` input of every resource. Changing it to
@@ -74,4 +76,13 @@ func (g *gitlabClient) planProjectChange(ctx context.Context, req resource.Modif
 func (g *gitlabClient) requireProjectReplace(ctx context.Context, resp *resource.ModifyPlanResponse) {
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("project"))
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("project_id"), types.Int64Unknown())...)
+}
+
+// stateProjectID returns the numeric project ID kept in state or, right after
+// an import (which records only the project as written), resolves it.
+func stateProjectID(ctx context.Context, client *gitlab.Client, project types.String, projectID types.Int64) (int64, error) {
+	if !projectID.IsNull() && !projectID.IsUnknown() {
+		return projectID.ValueInt64(), nil
+	}
+	return client.ProjectID(ctx, project.ValueString())
 }

@@ -295,15 +295,10 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	projectID := state.ProjectID.ValueInt64()
-	if state.ProjectID.IsNull() || state.ProjectID.IsUnknown() {
-		// Just imported: resolve the project as written.
-		id, err := client.ProjectID(ctx, state.Project.ValueString())
-		if err != nil {
-			addError(&resp.Diagnostics, err)
-			return
-		}
-		projectID = id
+	projectID, err := stateProjectID(ctx, client, state.Project, state.ProjectID)
+	if err != nil {
+		addError(&resp.Diagnostics, err)
+		return
 	}
 	agentID, tokenID := state.AgentID.ValueInt64(), state.TokenID.ValueInt64()
 	token, err := client.GetAgentToken(ctx, strconv.FormatInt(projectID, 10), agentID, tokenID)

@@ -358,14 +358,10 @@ func (r *clusterAgentURLConfigurationResource) Read(ctx context.Context, req res
 		return
 	}
 	imported := state.ProjectID.IsNull() || state.ProjectID.IsUnknown()
-	projectID := state.ProjectID.ValueInt64()
-	if imported {
-		id, err := client.ProjectID(ctx, state.Project.ValueString())
-		if err != nil {
-			addError(&resp.Diagnostics, err)
-			return
-		}
-		projectID = id
+	projectID, err := stateProjectID(ctx, client, state.Project, state.ProjectID)
+	if err != nil {
+		addError(&resp.Diagnostics, err)
+		return
 	}
 	agentID, id := state.AgentID.ValueInt64(), state.URLConfigurationID.ValueInt64()
 	u, err := client.GetURLConfiguration(ctx, strconv.FormatInt(projectID, 10), agentID, id)
