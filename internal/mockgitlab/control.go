@@ -18,8 +18,10 @@ const controlPrefix = "/-/mock/"
 
 // controlSettings is the body of PUT /-/mock/settings; absent fields are left unchanged.
 type controlSettings struct {
-	ReceptiveAgents       *bool `json:"receptive_agents"`
-	LegacyRevokedTokenGet *bool `json:"legacy_revoked_token_get"`
+	ReceptiveAgents        *bool           `json:"receptive_agents"`
+	LegacyRevokedTokenGet  *bool           `json:"legacy_revoked_token_get"`
+	RateLimit              json.RawMessage `json:"rate_limit"` // RateLimit, or null to turn it off
+	RateLimitHeadersAlways *bool           `json:"rate_limit_headers_always"`
 }
 
 // serveControl handles the /-/mock/ endpoints:
@@ -30,9 +32,18 @@ type controlSettings struct {
 //	POST   /-/mock/tokens/{id}/revoke    revoke
 //	POST   /-/mock/tokens/{id}/age       {"duration":"720h"}: move created_at back
 //	DELETE /-/mock/agents/{id}           delete an agent out of band
-//	PUT    /-/mock/settings              {"receptive_agents":bool,"legacy_revoked_token_get":bool}
-//	POST   /-/mock/faults                inject a Fault (snake_case JSON)
+//	PUT    /-/mock/settings              {"receptive_agents":bool,"legacy_revoked_token_get":bool,
+//	                                      "rate_limit":{"requests":N,"per_seconds":S} (null or 0 requests: off),
+//	                                      "rate_limit_headers_always":bool}; answers every setting
+//	POST   /-/mock/faults                inject a Fault (snake_case JSON): {"method","pattern","status","count",
+//	                                      "after_commit","body","headers","drop","delay_ms"}; status is
+//	                                      required unless drop or delay_ms is set, and not allowed with drop
 //	DELETE /-/mock/faults                clear faults
+//
+// The rate-limit mode plays GitLab's throttle_authenticated_api: per user, fixed windows of per_seconds
+// aligned to the Unix epoch (real time, not the settable clock); once a window's requests are used, API
+// requests get 429 text/plain "Retry later\n" with RateLimit-* and Retry-After headers and change nothing.
+// Control requests are never counted.
 func (s *Server) serveControl(r *http.Request) *response {
 	segs := strings.Split(strings.TrimPrefix(r.URL.Path, controlPrefix), "/")
 	m := r.Method
@@ -79,14 +90,25 @@ func (s *Server) serveControl(r *http.Request) *response {
 		if err := decodeControlBody(r, &body, false); err != nil {
 			return controlError(http.StatusBadRequest, err.Error())
 		}
+		limit, err := parseRateLimit(body.RateLimit)
+		if err != nil {
+			return controlError(http.StatusBadRequest, err.Error())
+		}
 		s.mu.Lock()
+		if limit != nil {
+			s.setRateLimit(limit.Requests, int64(limit.PerSeconds))
+		}
+		if body.RateLimitHeadersAlways != nil {
+			s.rate.headersAlways = *body.RateLimitHeadersAlways
+		}
 		if body.ReceptiveAgents != nil {
 			s.receptiveAgents = *body.ReceptiveAgents
 		}
 		if body.LegacyRevokedTokenGet != nil {
 			s.legacyRevokedTokenGet = *body.LegacyRevokedTokenGet
 		}
-		current := map[string]bool{"receptive_agents": s.receptiveAgents, "legacy_revoked_token_get": s.legacyRevokedTokenGet}
+		current := map[string]any{"receptive_agents": s.receptiveAgents, "legacy_revoked_token_get": s.legacyRevokedTokenGet}
+		current["rate_limit"], current["rate_limit_headers_always"] = s.rateLimitSetting(), s.rate.headersAlways
 		s.mu.Unlock()
 		return jsonResponse(http.StatusOK, current)
 	case len(segs) == 1 && segs[0] == "faults":
@@ -96,11 +118,8 @@ func (s *Server) serveControl(r *http.Request) *response {
 			if err := decodeControlBody(r, &f, true); err != nil {
 				return controlError(http.StatusBadRequest, err.Error())
 			}
-			if f.Status < 100 || f.Status > 599 {
-				return controlError(http.StatusBadRequest, "status must be an HTTP status code (100-599)")
-			}
-			if f.Count < 0 {
-				return controlError(http.StatusBadRequest, "count must be at least 1")
+			if msg := checkFault(f); msg != "" {
+				return controlError(http.StatusBadRequest, msg)
 			}
 			s.InjectFault(f)
 			return jsonResponse(http.StatusCreated, f)

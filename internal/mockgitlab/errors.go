@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is wrapped by the out-of-band methods when the object they act on does not exist.
@@ -45,6 +46,11 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// Set by faults: wait this long before answering (outside the lock); with handleLater, handle the
+	// request only after the wait; with drop, close the connection instead of answering.
+	delay       time.Duration
+	handleLater bool
+	drop        bool
 }
 
 // marshalJSON encodes v without HTML escaping and without the trailing newline.

@@ -10,16 +10,28 @@ import (
 )
 
 // Fault is an injected failure: the next Count matching API requests (after authentication) get this
-// answer instead of normal handling. Requests that fail authentication (401) or match no route (404)
-// are answered normally and do not use up a fault.
+// answer instead of normal handling. Requests that fail authentication (401), are throttled by the rate
+// limit (429) or match no route (404) are answered normally and do not use up a fault.
+//
+// Drop closes the connection without any answer: the client sees EOF or a connection reset, never an
+// HTTP response. DelayMS answers that many milliseconds late; without a Status the late answer is the
+// normal one. Without AfterCommit the request is handled only after the delay (a client that gives up
+// during the delay leaves nothing changed); with AfterCommit it is handled first and the answer (or the
+// drop) comes late. The wait stops as soon as the client goes away.
+//
+// Go's http.Transport silently retries an idempotent request (GET, HEAD) once when a reused keep-alive
+// connection closes before any answer, so a Count of 1 on such a request may go unseen by Go clients;
+// use a Count of 2 to make the client see the failure.
 type Fault struct {
 	Method      string            `json:"method"`       // "" = any
 	Pattern     string            `json:"pattern"`      // path.Match glob on the escaped path, "" = any
-	Status      int               `json:"status"`       // e.g. 500, 502, 429; values outside 100-599 mean 500
+	Status      int               `json:"status"`       // e.g. 500, 502, 429; values outside 100-599 mean 500, except 0 with Drop or DelayMS (no status)
 	Count       int               `json:"count"`        // how many matching requests to affect; values below 1 mean 1
-	AfterCommit bool              `json:"after_commit"` // process the request normally (state changes happen) but answer Status with an error body instead of the real answer
+	AfterCommit bool              `json:"after_commit"` // process the request normally (state changes happen) but answer Status with an error body instead of the real answer (or drop, or answer late)
 	Body        string            `json:"body"`         // optional; default: GitLab's body for that status (429: plain text "Retry later\n")
 	Headers     map[string]string `json:"headers"`      // e.g. {"RateLimit-Reset": "<unix>", "Retry-After": "1"}
+	Drop        bool              `json:"drop"`         // close the connection without an answer; Status, Body and Headers are ignored
+	DelayMS     int               `json:"delay_ms"`     // answer this many milliseconds late; negative values mean 0
 }
 
 // InjectFault queues a fault. Faults are matched in the order they were injected.
@@ -27,7 +39,11 @@ func (s *Server) InjectFault(f Fault) {
 	if f.Count < 1 {
 		f.Count = 1
 	}
-	if f.Status < 100 || f.Status > 599 {
+	if f.DelayMS < 0 {
+		f.DelayMS = 0
+	}
+	noStatus := f.Status == 0 && (f.Drop || f.DelayMS > 0)
+	if (f.Status < 100 || f.Status > 599) && !noStatus {
 		f.Status = http.StatusInternalServerError
 	}
 	if f.Headers != nil {
@@ -70,7 +86,26 @@ func (s *Server) takeFault(method, escapedPath string) *Fault {
 	return nil
 }
 
-// faultResponse builds the answer of a fault. Without a Body, 429 answers GitLab's Rack::Attack text
+// applyFault builds the answer of a fault. committed is the real answer when the request was already
+// handled (AfterCommit), nil otherwise.
+func applyFault(f *Fault, committed *response) *response {
+	delay := time.Duration(f.DelayMS) * time.Millisecond
+	var resp *response
+	switch {
+	case f.Drop:
+		resp = &response{drop: true}
+	case f.Status != 0:
+		resp = faultResponse(f)
+	case committed != nil:
+		resp = committed
+	default: // a delay without status before handling: handle after the delay
+		resp = &response{handleLater: true}
+	}
+	resp.delay = delay
+	return resp
+}
+
+// faultResponse builds the answer of a fault with a status. Without a Body, 429 answers GitLab's Rack::Attack text
 // and other statuses {"message":"<status> <text>"}. Without Headers, 429 carries GitLab's throttle
 // headers with RateLimit-Reset one second ahead (real time, as clients compare it to their clock).
 func faultResponse(f *Fault) *response {
@@ -105,4 +140,21 @@ func faultResponse(f *Fault) *response {
 		h.Set(k, v)
 	}
 	return &response{status: f.Status, header: h, body: []byte(body)}
+}
+
+// checkFault validates a fault posted to the control endpoint; it returns the problem, or "".
+func checkFault(f Fault) string {
+	switch {
+	case f.Count < 0:
+		return "count must be at least 1"
+	case f.DelayMS < 0:
+		return "delay_ms must not be negative"
+	case f.Drop && (f.Status != 0 || f.Body != "" || len(f.Headers) > 0):
+		return "a drop fault sends no answer: leave out status, body and headers"
+	case f.Drop || (f.DelayMS > 0 && f.Status == 0):
+		return ""
+	case f.Status < 100 || f.Status > 599:
+		return "status must be an HTTP status code (100-599), unless drop or delay_ms is set"
+	}
+	return ""
 }

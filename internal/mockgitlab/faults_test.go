@@ -1,6 +1,9 @@
 package mockgitlab
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -99,5 +102,195 @@ func TestFault429(t *testing.T) {
 	r = e.get("/user", tokMaintainer)
 	if r.status != 429 || r.header.Get("RateLimit-Reset") != "1700000000" || r.header.Get("Retry-After") != "" {
 		t.Fatalf("got %d %v", r.status, r.header)
+	}
+}
+
+// rawDo sends one request on a fresh connection (no keep-alive, so Go's transport does not retry a
+// dropped idempotent request) and returns the transport's answer as is.
+func (e *testEnv) rawDo(ctx context.Context, method, path, token, body string) (*http.Response, error) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.ts.URL+apiPrefix+path, rd)
+	if err != nil {
+		e.t.Fatalf("NewRequest: %v", err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("PRIVATE-TOKEN", token)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err == nil {
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	return resp, err
+}
+
+func TestFaultDrop(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		fault       string // posted to /-/mock/faults
+		wantCreated bool
+	}{
+		{"before handling", `{"method":"POST","pattern":"/api/v4/projects/*/cluster_agents","drop":true}`, false},
+		{"after commit", `{"method":"POST","pattern":"/api/v4/projects/*/cluster_agents","drop":true,"after_commit":true}`, true},
+		{"late", `{"method":"POST","drop":true,"delay_ms":50}`, false},
+		{"late after commit", `{"method":"POST","drop":true,"delay_ms":50,"after_commit":true}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			expectStatus(t, e.post("/-/mock/faults", "", tc.fault), 201)
+			resp, err := e.rawDo(context.Background(), http.MethodPost, "/projects/20/cluster_agents", tokMaintainer, `{"name":"agent-1"}`)
+			if err == nil {
+				t.Fatalf("got an answer %d, want the connection closed without one", resp.StatusCode)
+			}
+			if !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "reset") {
+				t.Fatalf("error = %v, want EOF or connection reset", err)
+			}
+			if n := len(e.srv.Agents(20)); (n == 1) != tc.wantCreated || n > 1 {
+				t.Fatalf("%d agents after the drop, want created = %v", n, tc.wantCreated)
+			}
+			if got := e.srv.Requests(); len(got) != 1 || got[0].Status != 0 {
+				t.Fatalf("request log = %+v, want one entry with status 0", got)
+			}
+			// The fault is used up: the next request is answered.
+			wantStatus := 201
+			if tc.wantCreated {
+				wantStatus = 400 // the name is taken by the dropped request
+			}
+			expectStatus(t, e.post("/projects/20/cluster_agents", tokMaintainer, `{"name":"agent-1"}`), wantStatus)
+		})
+	}
+}
+
+func TestFaultDelay(t *testing.T) {
+	const delay = 600 * time.Millisecond
+	for _, tc := range []struct {
+		name          string
+		fault         Fault
+		wantStatus    int
+		createdEarly  bool // the agent exists while the answer is still delayed
+		wantCreated   bool
+		wantBodyMatch string
+	}{
+		{"normal answer late", Fault{Method: "POST", DelayMS: int(delay / time.Millisecond)}, 201, false, true, `"name":"agent-1"`},
+		{"status late", Fault{Method: "POST", DelayMS: int(delay / time.Millisecond), Status: 503}, 503, false, false, `{"message":"503 Service Unavailable"}`},
+		{"after commit, normal answer late", Fault{Method: "POST", DelayMS: int(delay / time.Millisecond), AfterCommit: true}, 201, true, true, `"name":"agent-1"`},
+		{"after commit, status late", Fault{Method: "POST", DelayMS: int(delay / time.Millisecond), AfterCommit: true, Status: 502}, 502, true, true, `{"message":"502 Bad Gateway"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.srv.InjectFault(tc.fault)
+			start := time.Now()
+			done := make(chan result, 1)
+			go func() { done <- e.post("/projects/20/cluster_agents", tokMaintainer, `{"name":"agent-1"}`) }()
+			if tc.createdEarly {
+				deadline := time.Now().Add(delay / 2)
+				for len(e.srv.Agents(20)) == 0 && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				if len(e.srv.Agents(20)) != 1 {
+					t.Fatal("after commit: the agent is not created before the delayed answer")
+				}
+			} else {
+				time.Sleep(delay / 3)
+				if n := len(e.srv.Agents(20)); n != 0 {
+					t.Fatalf("%d agents during the delay, want the request handled only after it", n)
+				}
+			}
+			select {
+			case r := <-done:
+				t.Fatalf("answered %d after %v, before the delay", r.status, time.Since(start))
+			default:
+			}
+			r := <-done
+			if elapsed := time.Since(start); elapsed < delay {
+				t.Fatalf("answered after %v, want at least %v", elapsed, delay)
+			}
+			if r.status != tc.wantStatus || !strings.Contains(r.body, tc.wantBodyMatch) {
+				t.Fatalf("got %d %s, want %d with %s", r.status, r.body, tc.wantStatus, tc.wantBodyMatch)
+			}
+			if n := len(e.srv.Agents(20)); (n == 1) != tc.wantCreated {
+				t.Fatalf("%d agents, want created = %v", n, tc.wantCreated)
+			}
+			if got := e.srv.Requests(); len(got) != 1 || got[0].Status != tc.wantStatus {
+				t.Fatalf("request log = %+v", got)
+			}
+			// Used up: the next request is answered at once.
+			start = time.Now()
+			expectStatus(t, e.get("/user", tokMaintainer), 200)
+			if elapsed := time.Since(start); elapsed >= delay {
+				t.Fatalf("next request took %v", elapsed)
+			}
+		})
+	}
+}
+
+func TestFaultDelayClientGivesUp(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		afterCommit bool
+	}{
+		{"before handling: nothing changes", false},
+		{"after commit: the change stays", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.srv.InjectFault(Fault{Method: "POST", DelayMS: 60_000, AfterCommit: tc.afterCommit})
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			if resp, err := e.rawDo(ctx, http.MethodPost, "/projects/20/cluster_agents", tokMaintainer, `{"name":"agent-1"}`); err == nil {
+				t.Fatalf("got %d, want the client to give up", resp.StatusCode)
+			}
+			// Close waits for every handler: it must not wait for the delay.
+			start := time.Now()
+			e.ts.Close()
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Fatalf("the handler kept waiting %v after the client gave up", elapsed)
+			}
+			if n := len(e.srv.Agents(20)); (n == 1) != tc.afterCommit {
+				t.Fatalf("%d agents, want created = %v", n, tc.afterCommit)
+			}
+			wantStatus := 0
+			if tc.afterCommit {
+				wantStatus = 201
+			}
+			if got := e.srv.Requests(); len(got) != 1 || got[0].Status != wantStatus {
+				t.Fatalf("request log = %+v, want one entry with status %d", got, wantStatus)
+			}
+		})
+	}
+}
+
+func TestControlFaultValidation(t *testing.T) {
+	for _, tc := range []struct {
+		body   string
+		status int
+		want   string
+	}{
+		{`{"drop":true}`, 201, `"drop":true`},
+		{`{"drop":true,"after_commit":true,"count":2}`, 201, `"count":2`},
+		{`{"delay_ms":100}`, 201, `"delay_ms":100`},
+		{`{"delay_ms":100,"status":503}`, 201, `"status":503`},
+		{`{"status":500}`, 201, `"drop":false`},
+		{`{"drop":true,"status":500}`, 400, "leave out status"},
+		{`{"drop":true,"body":"x"}`, 400, "leave out status"},
+		{`{"delay_ms":-1}`, 400, "delay_ms must not be negative"},
+		{`{"delay_ms":0}`, 400, "status must be an HTTP status code"},
+		{`{"delay_ms":"soon"}`, 400, "invalid JSON body"},
+		{`{"drop":"yes"}`, 400, "invalid JSON body"},
+		{`{"status":0}`, 400, "unless drop or delay_ms is set"},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			e := newEnv(t)
+			r := e.post("/-/mock/faults", "", tc.body)
+			if r.status != tc.status || !strings.Contains(r.body, tc.want) {
+				t.Fatalf("got %d %s, want %d with %s", r.status, r.body, tc.status, tc.want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@
 package mockgitlab
 
 import (
+	"context"
 	"net/http"
 	"path"
 	"strings"
@@ -27,9 +28,11 @@ type Server struct {
 	legacyRevokedTokenGet bool
 	requests              []LoggedRequest
 	faults                []*Fault
+	rate                  rateLimiter
 }
 
-// LoggedRequest is one API request as recorded in the request log.
+// LoggedRequest is one API request as recorded in the request log. Status 0 means no answer was sent (a
+// drop fault, or a client that went away during a delay fault).
 type LoggedRequest struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`  // escaped path as sent, e.g. /api/v4/projects/root%2Ftest/cluster_agents
@@ -69,9 +72,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/-/mock" || strings.HasPrefix(p, "/-/mock/"):
 		writeResponse(w, s.serveControl(r))
 	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
-		writeResponse(w, s.serveAPI(r))
+		deliver(w, r, s.serveAPI(r))
 	default:
 		writeResponse(w, errRouteNotFound())
+	}
+}
+
+// deliver sends an API answer: after its delay, if any, and not at all when it is a drop or the client
+// went away during the delay. Closing the connection without an answer is done as net/http provides for:
+// panicking with http.ErrAbortHandler.
+func deliver(w http.ResponseWriter, r *http.Request, resp *response) {
+	if !wait(r.Context(), resp.delay) || resp.drop {
+		panic(http.ErrAbortHandler)
+	}
+	writeResponse(w, resp)
+}
+
+// wait sleeps for d, or until ctx is done; it reports whether the whole time passed.
+func wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -112,12 +140,38 @@ func (s *Server) serveAPI(r *http.Request) *response {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	resp := s.handleAPI(&apiRequest{r: r, method: method, route: rt, params: prm}, parseErr)
+	req := &apiRequest{r: r, method: method, route: rt, params: prm}
+	resp, rateHeaders := s.throttle(req)
+	if resp == nil {
+		resp = s.handleAPI(req, parseErr)
+	}
+	if resp.handleLater {
+		// A delay fault before handling: wait without the lock, then handle, unless the client gave up.
+		s.mu.Unlock()
+		waited := wait(r.Context(), resp.delay)
+		s.mu.Lock()
+		if waited {
+			resp = s.dispatch(req)
+		} else {
+			resp = &response{drop: true}
+		}
+	}
+	status := resp.status
+	if resp.drop {
+		status = 0
+	} else if rateHeaders != nil {
+		if resp.header == nil {
+			resp.header = http.Header{}
+		}
+		for k, vs := range rateHeaders {
+			resp.header[k] = vs
+		}
+	}
 	s.requests = append(s.requests, LoggedRequest{
 		Method: r.Method,
 		Path:   escaped,
 		Query:  r.URL.RawQuery,
-		Status: resp.status,
+		Status: status,
 	})
 	return resp
 }
@@ -136,11 +190,11 @@ func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
 	}
 	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
 	if fault != nil && !fault.AfterCommit {
-		return faultResponse(fault)
+		return applyFault(fault, nil)
 	}
 	resp := s.dispatch(req)
 	if fault != nil {
-		return faultResponse(fault)
+		return applyFault(fault, resp)
 	}
 	return resp
 }
