@@ -32,6 +32,9 @@ type controlSettings struct {
 //	POST   /-/mock/tokens/{id}/revoke    revoke
 //	POST   /-/mock/tokens/{id}/age       {"duration":"720h"}: move created_at back
 //	DELETE /-/mock/agents/{id}           delete an agent out of band
+//	DELETE /-/mock/url_configurations/{id}  delete a URL configuration out of band (is_receptive follows)
+//	PUT    /-/mock/projects/{id}/members/{username}  {"role":"reporter"}: set a member's role; "" or null removes
+//	POST   /-/mock/projects/{id}/rename  {"path_with_namespace":"group/new"}: rename or move a project
 //	PUT    /-/mock/settings              {"receptive_agents":bool,"legacy_revoked_token_get":bool,
 //	                                      "rate_limit":{"requests":N,"per_seconds":S} (null or 0 requests: off),
 //	                                      "rate_limit_headers_always":bool}; answers every setting
@@ -128,6 +131,9 @@ func (s *Server) serveControl(r *http.Request) *response {
 			return noContent()
 		}
 		return controlMethodNotAllowed()
+	}
+	if resp := s.serveOutOfBand(r, segs); resp != nil {
+		return resp
 	}
 	return controlError(http.StatusNotFound, "unknown mock control endpoint")
 }

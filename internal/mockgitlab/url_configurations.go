@@ -355,3 +355,16 @@ func (s *Server) DeleteURLConfiguration(agentID int64) error {
 	s.st.deleteConfig(c)
 	return nil
 }
+
+// DeleteURLConfigurationByID deletes a URL configuration, given its own id, out of band; its agent's
+// is_receptive becomes false, as GitLab's after_destroy callback does.
+func (s *Server) DeleteURLConfigurationByID(configID int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.urlConfigs[configID]
+	if c == nil {
+		return errorf(ErrNotFound, "URL configuration %d", configID)
+	}
+	s.st.deleteConfig(c)
+	return nil
+}
