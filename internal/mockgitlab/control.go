@@ -41,6 +41,7 @@ type controlSettings struct {
 //	POST   /-/mock/faults                inject a Fault (snake_case JSON): {"method","pattern","status","count",
 //	                                      "after_commit","body","headers","drop","delay_ms"}; status is
 //	                                      required unless drop or delay_ms is set, and not allowed with drop
+//	                                      (Fault says what drop and delay_ms do)
 //	DELETE /-/mock/faults                clear faults
 //
 // The rate-limit mode plays GitLab's throttle_authenticated_api: per user, fixed windows of per_seconds

@@ -105,9 +105,10 @@ func applyFault(f *Fault, committed *response) *response {
 	return resp
 }
 
-// faultResponse builds the answer of a fault with a status. Without a Body, 429 answers GitLab's Rack::Attack text
-// and other statuses {"message":"<status> <text>"}. Without Headers, 429 carries GitLab's throttle
-// headers with RateLimit-Reset one second ahead (real time, as clients compare it to their clock).
+// faultResponse builds the answer of a fault with a status. Without a Body, 429 answers GitLab's
+// Rack::Attack text and other statuses {"message":"<status> <text>"}. Without Headers, 429 carries
+// GitLab's throttle headers with RateLimit-Reset one second ahead (real time, as clients compare it to
+// their clock).
 func faultResponse(f *Fault) *response {
 	h := http.Header{}
 	body := f.Body
