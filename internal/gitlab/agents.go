@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -26,9 +27,66 @@ func (c *Client) GetAgent(ctx context.Context, project string, agentID int64) (*
 	var a Agent
 	resp, err := c.send(ctx, http.MethodGet, agentPath(project, agentID), nil, &a)
 	if err != nil {
-		return nil, explain(err, resp, fmt.Sprintf("read agent %d", agentID), agentTarget(project, agentID))
+		explained := explain(err, resp, fmt.Sprintf("read agent %d", agentID), agentTarget(project, agentID))
+		if isMissing(explained) {
+			return nil, c.confirmAgentGone(ctx, project, agentID, explained)
+		}
+		return nil, explained
 	}
 	return &a, nil
+}
+
+// confirmAgentGone follows GitLab's 404 for an agent, which GitLab also
+// answers to callers who may not read agents. The agent is gone only if the
+// caller may list the project's agents (one item is enough to know);
+// otherwise the error says whether the object exists is unknown and which
+// role reading needs.
+func (c *Client) confirmAgentGone(ctx context.Context, project string, agentID int64, notFound error) error {
+	var page []*Agent
+	resp, err := c.send(ctx, http.MethodGet, projectPath(project)+"/cluster_agents", &gl.ListOptions{PerPage: 1}, &page)
+	if err == nil {
+		return markGone(notFound)
+	}
+	return c.notVisibleError(notFound, explain(err, resp, "list agents", Target{Project: project}),
+		fmt.Sprintf("agent %d", agentID), project)
+}
+
+// notVisibleError explains a 404 for an object that GitLab did not show to
+// be gone, because the check of the caller's access failed too.
+func (c *Client) notVisibleError(notFound, check error, object, project string) error {
+	var e *Error
+	if !errors.As(notFound, &e) {
+		return notFound
+	}
+	out := *e
+	out.missing, out.gone = false, false
+	out.Summary = fmt.Sprintf("Cannot tell whether %s still exists", object)
+	checkSaid := ""
+	if m := Message(check); m != "" {
+		checkSaid = fmt.Sprintf(" (GitLab said %q)", m)
+	}
+	if StatusCode(check) == http.StatusNotFound {
+		out.Detail = fmt.Sprintf("GitLab answered 404 for %s of project %q, and also refused to list the project's "+
+			"agents%s: the token's user may not see agents in this project, so whether %s was deleted is unknown. "+
+			"It is kept in state and nothing was changed. Reading agents and tokens needs at least the Developer "+
+			"role on the project, creating and deleting them Maintainer. Check which user the token belongs to "+
+			"(GET %s/user with the token), that user's role in the project (Manage > Members), and that `token` "+
+			"(or GITLAB_TOKEN) is the one you meant.", object, project, checkSaid, object, c.baseURL)
+		return &out
+	}
+	out.Detail = fmt.Sprintf("GitLab answered 404 for %s of project %q, and checking whether the token's user may "+
+		"see it failed: %s It is kept in state and nothing was changed; run again once GitLab answers.",
+		object, project, errorDetail(check))
+	return &out
+}
+
+// errorDetail is the explanation of an *Error, or the error's text.
+func errorDetail(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Detail
+	}
+	return err.Error()
 }
 
 // ListAgents reads every agent of a project, all pages, ordered by name.

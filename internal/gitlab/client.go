@@ -15,10 +15,12 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 )
 
 // DefaultBaseURL is used when neither the configuration nor GITLAB_BASE_URL sets one.
@@ -43,8 +45,16 @@ type Config struct {
 	// a path to a PEM file or inline PEM.
 	ClientCert string
 	ClientKey  string
-	// Retries is the maximum number of retries of one request.
+	// Retries is the maximum number of retries of one request after a 5xx or
+	// a dropped connection (idempotent requests only). With 0, a 429 is not
+	// waited out either.
 	Retries int
+	// RequestTimeout bounds each attempt of a request, from sending it to the
+	// end of its answer; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// RateLimitWait bounds how long one request waits out GitLab's rate
+	// limit (429 answers) in total; 0 means 10 minutes.
+	RateLimitWait time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
 }
@@ -115,19 +125,28 @@ func New(cfg Config) (*Client, error) {
 	if retries < 0 {
 		retries = 0
 	}
+	rateLimitWait := cfg.RateLimitWait
+	if rateLimitWait <= 0 {
+		rateLimitWait = maxThrottledWait
+	}
+	if retries == 0 {
+		rateLimitWait = -1
+	}
 	opts := []gl.ClientOptionFunc{
 		gl.WithBaseURL(baseURL),
 		gl.WithHTTPClient(httpClient),
-		gl.WithOnlyIdempotentRetries(),
+		gl.WithCustomRetry(checkRetry),
 		gl.WithCustomRetryMax(retries),
 		gl.WithCustomBackoff(backoff),
+		// The process-wide throttle in transport paces requests from what
+		// GitLab says; client-go's own limiter would pace every run at two
+		// thirds of an announced limit, throttled or not.
+		gl.WithCustomLimiter(rate.NewLimiter(rate.Inf, 0)),
 		gl.WithUserAgent(cfg.UserAgent),
 		gl.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
+		gl.WithInterceptor(transport(baseURL, cfg.RequestTimeout, rateLimitWait)),
 		gl.WithInterceptor(logRequests(cfg.Token)),
 		gl.WithInterceptor(keepErrorMessages),
-	}
-	if retries == 0 {
-		opts = append(opts, gl.WithoutRetries())
 	}
 	// The token goes in "Authorization: Bearer", which GitLab accepts for
 	// personal, project and group access tokens and for OAuth access tokens

@@ -1,6 +1,7 @@
 package gitlab
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,8 +93,13 @@ type Error struct {
 	// Summary is a one-line description; Detail says what happened and what to do.
 	Summary string
 	Detail  string
-	// gone is set when GitLab itself said the object (or its project) does
-	// not exist, as opposed to a 404 for an unknown route or from a proxy.
+	// missing is set when GitLab answered its 404 for a record it did not
+	// find, which it also answers to callers who may not see the record: a
+	// Reporter, or a non-member of a public project.
+	missing bool
+	// gone is set once GitLab has also shown that the caller can see where
+	// the object was (listing its siblings succeeded), so the object is not
+	// there. Only then may it leave state.
 	gone bool
 	err  error
 }
@@ -116,16 +122,35 @@ func StatusCode(err error) int {
 	return 0
 }
 
-// IsNotFound reports whether GitLab answered that the object itself does not
-// exist (for an agent token: also that it was revoked). Only then may a
-// resource leave state, or a delete count as done. A 404 for the project (a
-// deleted project, or a user who lost access to it), for an unknown route (a
-// wrong `base_url`) or from something that is not GitLab does not count:
-// treating those as "gone" would drop live objects, and their secrets, from
-// state.
+// IsNotFound reports whether GitLab showed that the object itself does not
+// exist (for an agent token: also that it was revoked): it answered 404 for
+// the object and let the caller list the object's siblings. Only then may a
+// resource leave state. A 404 for the project (a deleted project, or a user
+// who lost access to it), for an unknown route (a wrong `base_url`), from
+// something that is not GitLab, or for an object the caller may not see (a
+// Reporter's token) does not count: treating those as "gone" would drop live
+// objects, and their secrets, from state.
 func IsNotFound(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.gone
+}
+
+// isMissing reports GitLab's 404 for a record under a visible project, before
+// anything showed whether the caller may see such records at all.
+func isMissing(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.missing
+}
+
+// markGone returns err, known to be a missing record, as confirmed gone.
+func markGone(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	gone := *e
+	gone.gone = true
+	return &gone
 }
 
 // isGone reports whether a response is GitLab's 404 for a missing record
@@ -139,6 +164,12 @@ func isGone(resp *gl.Response) bool {
 	raw := resp.Header.Get(messageHeader)
 	return strings.HasPrefix(raw, `{"message":`) && !strings.Contains(raw, "Project Not Found") &&
 		!strings.Contains(raw, "ClusterAgents Not Found")
+}
+
+// IsInterrupted reports whether a request ended because its operation was
+// cancelled (Ctrl-C) or ran out of time, not because of GitLab's answer.
+func IsInterrupted(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Message returns what GitLab said in a failed request, or "".
@@ -174,14 +205,21 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 		raw := resp.Header.Get(messageHeader)
 		e.GitLabMessage = bodyMessage([]byte(raw))
 		unknownRoute = strings.HasPrefix(raw, `{"error":`)
-		e.gone = isGone(resp)
+		e.missing = isGone(resp)
 	}
 	said := ""
 	if e.GitLabMessage != "" {
 		said = fmt.Sprintf(" GitLab said: %q.", e.GitLabMessage)
 	}
 	what := t.String()
+	var timeout *TimeoutError
 	switch {
+	case e.Status == 0 && errors.As(err, &timeout):
+		e.Detail = fmt.Sprintf("GitLab did not answer %s %s for %s within %s, the provider's `request_timeout`: GitLab or a proxy on the way is stalled. The request was not repeated. Check GitLab's health and the network path to it, or raise `request_timeout` if GitLab is only slow.", timeout.Method, timeout.Path, what, timeout.Timeout)
+	case e.Status == 0 && errors.Is(err, context.Canceled):
+		e.Detail = fmt.Sprintf("The run was interrupted (Ctrl-C) while waiting for GitLab for %s.", what)
+	case e.Status == 0 && errors.Is(err, context.DeadlineExceeded):
+		e.Detail = fmt.Sprintf("The operation ran out of time while waiting for GitLab for %s: raise the resource's `timeouts` if GitLab needs longer.", what)
 	case e.Status == 0:
 		e.Detail = fmt.Sprintf("No answer from GitLab for %s: %v. Check `base_url`, the network path to GitLab and its TLS settings (`cacert_file`, `ca_cert`, `insecure`).", what, err)
 	case e.Status == http.StatusUnauthorized:
@@ -203,7 +241,7 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 	case e.Status == http.StatusBadRequest:
 		e.Detail = fmt.Sprintf("GitLab refused the request for %s: %s.", what, validationMessages(e.GitLabMessage))
 	case e.Status == http.StatusTooManyRequests:
-		e.Detail = fmt.Sprintf("GitLab kept answering 429 Too Many Requests for %s, after every retry.%s Wait and run again, or raise the provider's `retries`.", what, said)
+		e.Detail = fmt.Sprintf("GitLab kept answering 429 Too Many Requests for %s, for longer than the provider waits for its rate limit.%s Wait and run again, with a lower `-parallelism` if other clients share the limit (with `retries = 0` a 429 is not waited out at all).", what, said)
 	case e.Status >= 500:
 		e.Detail = fmt.Sprintf("GitLab answered %d for %s.%s Reads and deletes are retried automatically; a create is never repeated blindly. Run again once GitLab is healthy.", e.Status, what, said)
 	default:

@@ -234,6 +234,10 @@ func TestErrorsExplained(t *testing.T) {
 func TestGetAgentNotFoundNamesAgent(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/cluster_agents") {
+			writeJSON(w, http.StatusOK, `[]`) // the caller may list the project's agents
+			return
+		}
 		writeJSON(w, http.StatusNotFound, `{"message":"404 Not found"}`)
 	}))
 	c := newTestClient(t, srv.URL, 3)

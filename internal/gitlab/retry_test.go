@@ -33,8 +33,9 @@ func TestBackoffRetryAfterSeconds(t *testing.T) {
 	// The attempt number does not change a wait GitLab asked for.
 	d := backoff(100*time.Millisecond, 400*time.Millisecond, 4, resp429(map[string]string{"Retry-After": "3"}))
 	assertBetween(t, "backoff(Retry-After: 3, attempt 4)", d, 3*time.Second, 3300*time.Millisecond)
+	// Retry-After: 0 still waits the minimum backoff.
 	d = backoff(100*time.Millisecond, 400*time.Millisecond, 0, resp429(map[string]string{"Retry-After": "0"}))
-	assertBetween(t, "backoff(Retry-After: 0)", d, 0, 300*time.Millisecond)
+	assertBetween(t, "backoff(Retry-After: 0)", d, minRateLimitWait, minRateLimitWait+300*time.Millisecond)
 }
 
 func TestBackoffRetryAfterHTTPDate(t *testing.T) {
@@ -46,26 +47,31 @@ func TestBackoffRetryAfterHTTPDate(t *testing.T) {
 
 	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
 	d = backoff(100*time.Millisecond, 400*time.Millisecond, 0, resp429(map[string]string{"Retry-After": past}))
-	assertBetween(t, "backoff(Retry-After: past date)", d, 0, 300*time.Millisecond)
+	assertBetween(t, "backoff(Retry-After: past date)", d, minRateLimitWait, minRateLimitWait+300*time.Millisecond)
 }
 
-func TestBackoffRateLimitResetPreferred(t *testing.T) {
+func TestBackoffRetryAfterPreferredOverRateLimitReset(t *testing.T) {
 	t.Parallel()
 	reset := strconv.FormatInt(time.Now().Add(20*time.Second).Unix(), 10)
+	// Both sent: Retry-After (relative) wins over RateLimit-Reset (absolute, skew-prone).
 	d := backoff(100*time.Millisecond, 400*time.Millisecond, 0, resp429(map[string]string{
 		"RateLimit-Reset": reset,
 		"Retry-After":     "3",
 	}))
-	assertBetween(t, "backoff(RateLimit-Reset in 20s, Retry-After: 3)", d, 18900*time.Millisecond, 20300*time.Millisecond)
+	assertBetween(t, "backoff(RateLimit-Reset in 20s, Retry-After: 3)", d, 3*time.Second, 3300*time.Millisecond)
 
 	// Only RateLimit-Reset.
 	d = backoff(100*time.Millisecond, 400*time.Millisecond, 2, resp429(map[string]string{"RateLimit-Reset": reset}))
 	assertBetween(t, "backoff(RateLimit-Reset in 20s)", d, 18900*time.Millisecond, 20300*time.Millisecond)
 
-	// A reset in the past means "now".
+	// A reset in the past still waits the minimum backoff.
 	past := strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)
 	d = backoff(100*time.Millisecond, 400*time.Millisecond, 0, resp429(map[string]string{"RateLimit-Reset": past}))
-	assertBetween(t, "backoff(RateLimit-Reset in the past)", d, 0, 300*time.Millisecond)
+	assertBetween(t, "backoff(RateLimit-Reset in the past)", d, minRateLimitWait, minRateLimitWait+300*time.Millisecond)
+
+	// Retry-After: 0 also waits the minimum.
+	d = backoff(100*time.Millisecond, 400*time.Millisecond, 0, resp429(map[string]string{"Retry-After": "0"}))
+	assertBetween(t, "backoff(Retry-After: 0)", d, minRateLimitWait, minRateLimitWait+300*time.Millisecond)
 
 	// An unusable RateLimit-Reset falls back to Retry-After.
 	for _, bad := range []string{"soon", "0", "-5"} {
@@ -150,7 +156,7 @@ func TestRateLimitWait(t *testing.T) {
 		{"Retry-After garbage", map[string]string{"Retry-After": "soon"}, 0, false},
 		{"RateLimit-Reset", map[string]string{"RateLimit-Reset": "1700000030"}, 30 * time.Second, true},
 		{"RateLimit-Reset past", map[string]string{"RateLimit-Reset": "1699999990"}, 0, true},
-		{"RateLimit-Reset preferred", map[string]string{"RateLimit-Reset": "1700000030", "Retry-After": "5"}, 30 * time.Second, true},
+		{"Retry-After preferred", map[string]string{"RateLimit-Reset": "1700000030", "Retry-After": "5"}, 5 * time.Second, true},
 		{"RateLimit-Reset garbage", map[string]string{"RateLimit-Reset": "x", "Retry-After": "5"}, 5 * time.Second, true},
 		// Never more than maxWait, whatever GitLab (or a proxy) sends.
 		{"Retry-After huge", map[string]string{"Retry-After": "9999999999999"}, maxWait, true},
@@ -410,25 +416,51 @@ func TestNoRetriesWhenZero(t *testing.T) {
 	}
 }
 
-func TestRetriesExhaustedOn429(t *testing.T) {
+func TestRateLimitWaitExhaustedOn429(t *testing.T) {
 	t.Parallel()
 	var reqs requestLog
 	srv := newServer(t, countingHandler(t, &reqs, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Retry-After", "0")
 		writeJSON(w, http.StatusTooManyRequests, `{"message":"429 Too Many Requests"}`)
 	}))
-	c := newTestClient(t, srv.URL, 2)
-	_, _, err := c.RegisterAgent(context.Background(), "root/test", "agent-1")
+	c, err := New(Config{BaseURL: srv.URL, Token: testToken, Retries: 2, RateLimitWait: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = c.RegisterAgent(context.Background(), "root/test", "agent-1")
 	e := asError(t, err)
-	if n := reqs.count(); n != 3 {
-		t.Errorf("retries = 2: %d attempts, want 3", n)
+	// A 429 is waited out (at least minRateLimitWait each, even with
+	// Retry-After: 0) until RateLimitWait is used up, whatever `retries` is.
+	if n := reqs.count(); n != 2 {
+		t.Errorf("%d attempts in %v, want 2 (1s waits, 1.5s allowed)", n, time.Since(start))
 	}
 	if e.Status != http.StatusTooManyRequests {
 		t.Errorf("Status = %d, want 429", e.Status)
 	}
-	assertContains(t, "Detail", e.Detail, "429 Too Many Requests", "`retries`")
+	assertContains(t, "Detail", e.Detail, "429 Too Many Requests", "-parallelism")
 	if e.GitLabMessage != "429 Too Many Requests" {
 		t.Errorf("GitLabMessage = %q", e.GitLabMessage)
+	}
+}
+
+func TestRateLimit429DoesNotUseRetries(t *testing.T) {
+	t.Parallel()
+	var reqs requestLog
+	srv := newServer(t, countingHandler(t, &reqs, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n <= 3 {
+			w.Header().Set("Retry-After", "0")
+			writeJSON(w, http.StatusTooManyRequests, `{"message":"429 Too Many Requests"}`)
+			return
+		}
+		writeJSON(w, http.StatusOK, agentJSON)
+	}))
+	c := newTestClient(t, srv.URL, 1)
+	if _, err := c.GetAgent(context.Background(), "root/test", 42); err != nil {
+		t.Fatalf("GetAgent after three 429s with retries = 1: %v", err)
+	}
+	if n := reqs.count(); n != 4 {
+		t.Errorf("%d attempts, want 4", n)
 	}
 }
 

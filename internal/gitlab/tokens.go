@@ -54,9 +54,34 @@ func (c *Client) ListAgentTokens(ctx context.Context, project string, agentID in
 func (c *Client) GetAgentToken(ctx context.Context, project string, agentID, tokenID int64) (*gl.AgentToken, error) {
 	t, resp, err := c.api.ClusterAgents.GetAgentToken(project, agentID, tokenID, gl.WithContext(ctx))
 	if err != nil {
-		return nil, explain(err, resp, fmt.Sprintf("read token %d", tokenID), tokenTarget(project, agentID, tokenID))
+		explained := explain(err, resp, fmt.Sprintf("read token %d", tokenID), tokenTarget(project, agentID, tokenID))
+		if isMissing(explained) {
+			return nil, c.confirmTokenGone(ctx, project, agentID, tokenID, explained)
+		}
+		return nil, explained
 	}
 	return t, nil
+}
+
+// confirmTokenGone follows GitLab's 404 for a token, which GitLab also
+// answers to callers who may not read the agent. The token is gone (revoked,
+// or deleted with its agent) only if the caller may list the agent's tokens,
+// or may list the project's agents while the agent's tokens are not found.
+func (c *Client) confirmTokenGone(ctx context.Context, project string, agentID, tokenID int64, notFound error) error {
+	tokensPath := agentPath(project, agentID) + "/tokens"
+	var page []*gl.AgentToken
+	resp, err := c.send(ctx, http.MethodGet, tokensPath, &gl.ListOptions{PerPage: 1}, &page)
+	if err == nil {
+		return markGone(notFound)
+	}
+	explained := explain(err, resp, fmt.Sprintf("list the tokens of agent %d", agentID), agentTarget(project, agentID))
+	if !isMissing(explained) {
+		return c.notVisibleError(notFound, explained, fmt.Sprintf("token %d of agent %d", tokenID, agentID), project)
+	}
+	if agentErr := c.confirmAgentGone(ctx, project, agentID, explained); !IsNotFound(agentErr) {
+		return c.notVisibleError(notFound, agentErr, fmt.Sprintf("token %d of agent %d", tokenID, agentID), project)
+	}
+	return markGone(notFound)
 }
 
 // ActiveAgentTokens lists the agent's active tokens and reads each one for
@@ -70,10 +95,11 @@ func (c *Client) ActiveAgentTokens(ctx context.Context, project string, agentID 
 	}
 	out := make([]*gl.AgentToken, 0, len(listed))
 	for _, l := range listed {
-		t, err := c.GetAgentToken(ctx, project, agentID, l.ID)
-		if IsNotFound(err) {
-			continue
+		t, resp, err := c.api.ClusterAgents.GetAgentToken(project, agentID, l.ID, gl.WithContext(ctx))
+		if isGone(resp) {
+			continue // revoked since the list, which showed the agent's tokens may be read
 		}
+		err = explain(err, resp, fmt.Sprintf("read token %d", l.ID), tokenTarget(project, agentID, l.ID))
 		if err != nil {
 			return nil, err
 		}

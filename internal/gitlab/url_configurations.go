@@ -139,6 +139,10 @@ func (c *Client) GetURLConfiguration(ctx context.Context, project string, agentI
 		return nil, unavailableError(err, resp, action, target)
 	}
 	explained := explainURLConfiguration(err, resp, action, target)
+	if isMissing(explained) && !plainNotFound(resp) {
+		// "404 Not found": the agent is not there, or may not be seen.
+		return nil, c.confirmAgentGone(ctx, project, agentID, explained)
+	}
 	if !plainNotFound(resp) {
 		return nil, explained
 	}
@@ -160,6 +164,7 @@ func configurationGone(notFound error, project string, agentID, id int64, list [
 		return notFound
 	}
 	gone := *e
+	gone.gone = true // the agent's configurations were listed without it
 	if len(list) == 0 {
 		gone.Detail = fmt.Sprintf("Agent %d of project %q has no URL configuration at all, so configuration %d "+
 			"does not exist (any more).", agentID, project, id)
