@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
@@ -98,11 +99,19 @@ func (c *Client) ListAgents(ctx context.Context, project string) ([]*Agent, erro
 	return agents, nil
 }
 
+// nameTakenMessage is GitLab's validation message for a duplicate agent name.
+const nameTakenMessage = "Name has already been taken"
+
 // RegisterAgent registers an agent in a project with one POST. The POST is
 // never repeated: when its outcome is unknown (a server error or no answer),
 // the project's agents are listed, and an agent of that name registered
 // since the request began is the one it created and is returned, with
 // recovered set. Agent names are unique in a project, so there is no doubt.
+//
+// When the outcome stays unknown (the lookup failed too, or the run was
+// interrupted) the error has OutcomeUnknown set; when GitLab says the name is
+// taken, it has ExistingID set to the agent of that name, if it was found.
+// Either way the caller can tell the user how to adopt the agent.
 func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent *Agent, recovered bool, err error) {
 	var a Agent
 	opt := &gl.RegisterAgentOptions{Name: gl.Ptr(name)}
@@ -112,19 +121,52 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 		return &a, false, nil
 	}
 	explained := explain(err, resp, fmt.Sprintf("register agent %q", name), Target{Project: project})
-	if status := StatusCode(explained); status != 0 && status < http.StatusInternalServerError {
+	var e *Error
+	if !errors.As(explained, &e) {
 		return nil, false, explained
 	}
-	agents, listErr := c.ListAgents(ctx, project)
-	if listErr != nil {
+	status := StatusCode(explained)
+	if status == http.StatusBadRequest && strings.Contains(e.GitLabMessage, nameTakenMessage) {
+		if found, lookupErr := c.findAgent(ctx, project, name); lookupErr == nil && found != nil {
+			e.ExistingID = found.ID
+		}
+		return nil, false, e
+	}
+	if status != 0 && status < http.StatusInternalServerError {
 		return nil, false, explained
 	}
-	for _, found := range agents {
-		if found.Name == name && found.CreatedAt != nil && !found.CreatedAt.Before(start.Add(-reconcileWindow)) {
-			return found, true, nil
+	e.OutcomeUnknown = true
+	if IsInterrupted(explained) {
+		return nil, false, e
+	}
+	found, lookupErr := c.findAgent(ctx, project, name)
+	if lookupErr != nil {
+		e.Detail += fmt.Sprintf(" Whether GitLab registered agent %q is unknown: looking for it failed too (%s).",
+			name, errorDetail(lookupErr))
+		return nil, false, e
+	}
+	if found != nil && found.CreatedAt != nil && !found.CreatedAt.Before(start.Add(-reconcileWindow)) {
+		return found, true, nil
+	}
+	if found != nil {
+		e.ExistingID = found.ID
+	}
+	return nil, false, e
+}
+
+// findAgent looks an agent up by name among the project's agents; nil when
+// there is none.
+func (c *Client) findAgent(ctx context.Context, project, name string) (*Agent, error) {
+	agents, err := c.ListAgents(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range agents {
+		if a.Name == name {
+			return a, nil
 		}
 	}
-	return nil, false, explained
+	return nil, nil
 }
 
 // DeleteAgent deletes an agent; GitLab deletes its tokens and URL

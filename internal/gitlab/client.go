@@ -66,6 +66,8 @@ type Client struct {
 
 	mu       sync.Mutex
 	projects map[string]int64 // project path or id as written -> numeric id
+
+	tokens agentTokens
 }
 
 // NormalizeBaseURL accepts a GitLab URL with or without /api/v4 and returns

@@ -93,6 +93,12 @@ type Error struct {
 	// Summary is a one-line description; Detail says what happened and what to do.
 	Summary string
 	Detail  string
+	// OutcomeUnknown is set on a failed create when GitLab may have created
+	// the object anyway (no answer, a 5xx, an interrupted run).
+	OutcomeUnknown bool
+	// ExistingID is the ID of an object found to exist already where a create
+	// failed (an agent of the same name), or 0.
+	ExistingID int64
 	// missing is set when GitLab answered its 404 for a record it did not
 	// find, which it also answers to callers who may not see the record: a
 	// Reporter, or a non-member of a public project.

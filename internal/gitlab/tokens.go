@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
@@ -53,6 +54,9 @@ func (c *Client) ListAgentTokens(ctx context.Context, project string, agentID in
 // IsNotFound.
 func (c *Client) GetAgentToken(ctx context.Context, project string, agentID, tokenID int64) (*gl.AgentToken, error) {
 	t, resp, err := c.api.ClusterAgents.GetAgentToken(project, agentID, tokenID, gl.WithContext(ctx))
+	if err == nil {
+		c.tokens.remember(agentID, tokenID)
+	}
 	if err != nil {
 		explained := explain(err, resp, fmt.Sprintf("read token %d", tokenID), tokenTarget(project, agentID, tokenID))
 		if isMissing(explained) {
@@ -122,58 +126,99 @@ func (c *Client) RevokeAgentToken(ctx context.Context, project string, agentID, 
 }
 
 // CreateAgentToken creates a token and returns it with its secret, which
-// GitLab shows only in this answer.
+// GitLab shows only in this answer. It costs one POST: GitLab enforces its
+// limit of active tokens itself, and only when it refuses are the agent's
+// tokens listed, to name them in the error.
 //
-// Before the POST it lists the agent's active tokens: with two already active
-// GitLab would refuse, so it fails with an error naming them and nothing is
-// created. The POST is never repeated: when its outcome is unknown (a 5xx or
-// no answer), the agent's tokens are checked for one this request created,
-// which is revoked, since its secret was lost with the answer.
+// Creates for one agent are serialized within the provider process, and the
+// process remembers every token of the agent it created or read, so that a
+// create whose outcome is unknown (a 5xx, no answer) can be reconciled: see
+// reconcileCreate. The POST itself is never repeated.
 func (c *Client) CreateAgentToken(ctx context.Context, project string, agentID int64, name string, description *string) (*gl.AgentToken, error) {
+	release, err := c.tokens.lock(ctx, agentID)
+	if err != nil {
+		return nil, explain(err, nil, fmt.Sprintf("create token %q", name), agentTarget(project, agentID))
+	}
+	defer release()
+
 	target := agentTarget(project, agentID)
 	target.Object = fmt.Sprintf("token %q", name)
 	action := fmt.Sprintf("create token %q", name)
-
-	before, err := c.ListAgentTokens(ctx, project, agentID)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			failed := *e
-			failed.Summary = "Failed to " + action
-			failed.Detail = "Listing the agent's active tokens before creating one failed. " + e.Detail
-			return nil, &failed
-		}
-		return nil, err
-	}
-	if len(before) >= MaxActiveTokens {
-		return nil, c.tokenLimitError(ctx, project, agentID, name, before, nil)
-	}
-
 	start := time.Now()
 	opt := &gl.CreateAgentTokenOptions{Name: gl.Ptr(name), Description: description}
 	t, resp, err := c.api.ClusterAgents.CreateAgentToken(project, agentID, opt, gl.WithContext(ctx))
 	if err == nil {
+		c.tokens.remember(agentID, t.ID)
 		return t, nil
 	}
 	explained := explain(err, resp, action, target)
+	if isMissing(explained) {
+		// A Maintainer's create gets 404 only for an agent that is not there.
+		explained = explain(err, resp, action, agentTarget(project, agentID))
+	}
 	status := StatusCode(explained)
 	switch {
 	case status == http.StatusBadRequest && strings.Contains(Message(explained), tokenLimitMessage):
-		// Another token was created since the list above.
-		listed, listErr := c.ListAgentTokens(ctx, project, agentID)
+		listed, listErr := c.ActiveAgentTokens(ctx, project, agentID)
 		if listErr != nil {
 			return nil, explained
 		}
-		return nil, c.tokenLimitError(ctx, project, agentID, name, listed, explained)
+		return nil, c.tokenLimitError(project, agentID, name, listed, explained)
 	case status == 0 || status >= http.StatusInternalServerError:
-		return nil, c.reconcileCreate(ctx, project, agentID, name, before, start, explained)
+		return nil, c.reconcileCreate(ctx, project, agentID, name, description, start, explained)
 	}
 	return nil, explained
 }
 
+// agentTokens serializes token creates per agent and remembers the tokens
+// the process created or read, per agent.
+type agentTokens struct {
+	mu    sync.Mutex
+	locks map[int64]chan struct{}
+	known map[int64]map[int64]bool // agent ID -> token IDs
+}
+
+// lock waits for the agent's other creates in this process, or for ctx.
+func (a *agentTokens) lock(ctx context.Context, agentID int64) (func(), error) {
+	a.mu.Lock()
+	if a.locks == nil {
+		a.locks = map[int64]chan struct{}{}
+	}
+	ch, ok := a.locks[agentID]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		a.locks[agentID] = ch
+	}
+	a.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (a *agentTokens) remember(agentID, tokenID int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.known == nil {
+		a.known = map[int64]map[int64]bool{}
+	}
+	if a.known[agentID] == nil {
+		a.known[agentID] = map[int64]bool{}
+	}
+	a.known[agentID][tokenID] = true
+}
+
+func (a *agentTokens) isKnown(agentID, tokenID int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.known[agentID][tokenID]
+}
+
 // tokenLimitError explains that the agent already has two active tokens,
 // listing them with their last use.
-func (c *Client) tokenLimitError(ctx context.Context, project string, agentID int64, name string, listed []*gl.AgentToken, cause error) error {
+func (c *Client) tokenLimitError(project string, agentID int64, name string, listed []*gl.AgentToken, cause error) error {
 	e := &Error{
 		Status:  http.StatusBadRequest,
 		Summary: fmt.Sprintf("Agent %d already has %d active tokens", agentID, len(listed)),
@@ -185,11 +230,7 @@ func (c *Client) tokenLimitError(ctx context.Context, project string, agentID in
 		e.err = errors.New("agent token limit reached")
 	}
 	var lines []string
-	for _, l := range listed {
-		t := l
-		if full, err := c.GetAgentToken(ctx, project, agentID, l.ID); err == nil {
-			t = full
-		}
+	for _, t := range listed {
 		lines = append(lines, "  - "+describeToken(t))
 	}
 	said := ""
@@ -221,59 +262,82 @@ func describeToken(t *gl.AgentToken) string {
 }
 
 // reconcileCreate handles a POST whose outcome is unknown: GitLab may have
-// created the token and lost the answer. A token this request created is one
-// of the same name, absent from the list taken just before the POST, created
-// no earlier than shortly before the POST. Exactly one such token is revoked
-// (nobody ever saw its secret, so keeping it would leave a credential nobody
-// holds); anything else is reported.
-func (c *Client) reconcileCreate(ctx context.Context, project string, agentID int64, name string, before []*gl.AgentToken, start time.Time, explained error) error {
+// created the token and lost the answer, the only place its secret appears.
+// A token is revoked only when it can be attributed to this request beyond
+// doubt: listing the agent's tokens shows exactly one that this process
+// neither created nor read, created since the request began by GitLab's own
+// clock (the Date of the list's answer, less the time elapsed), with this
+// request's name and description, and no other such token (which would mean
+// someone else is creating tokens for the agent right now). Anything else is
+// reported with the candidates and how to revoke them by hand: a token that
+// another Terraform state may hold is never revoked.
+func (c *Client) reconcileCreate(ctx context.Context, project string, agentID int64, name string, description *string, start time.Time, explained error) error {
 	var cause *Error
 	if !errors.As(explained, &cause) {
 		return explained
 	}
-	known := map[int64]bool{}
-	for _, t := range before {
-		known[t.ID] = true
-	}
 	e := *cause
-	after, err := c.ListAgentTokens(ctx, project, agentID)
-	if err != nil {
-		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown, and listing the agent's tokens to "+
-			"find out failed (%v). Check the agent's tokens %s: a token named %q created at about %s has a secret "+
-			"nobody received; revoke it, then run again.",
-			cause.Detail, err, operateHint, name, start.UTC().Format(time.RFC3339))
+	e.OutcomeUnknown = true
+	byHand := fmt.Sprintf("Check the agent's tokens %s: a token named %q created at about %s has a secret nobody "+
+		"received; revoke it, then run again.", operateHint, name, start.UTC().Format(time.RFC3339))
+	if IsInterrupted(explained) {
+		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown. %s", cause.Detail, byHand)
 		return &e
 	}
-	var found []*gl.AgentToken
-	for _, t := range after {
-		if t.Name == name && !known[t.ID] && (t.CreatedAt == nil || !t.CreatedAt.Before(start.Add(-reconcileWindow))) {
-			found = append(found, t)
-		}
+	var after []*gl.AgentToken
+	resp, err := c.send(ctx, http.MethodGet, agentPath(project, agentID)+"/tokens", &gl.ListOptions{PerPage: maxPerPage}, &after)
+	if err != nil {
+		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown, and listing the agent's tokens to "+
+			"find out failed (%s). %s", cause.Detail, errorDetail(explain(err, resp, "list tokens", agentTarget(project, agentID))), byHand)
+		return &e
 	}
-	switch len(found) {
-	case 0:
+	serverNow, dateErr := http.ParseTime(resp.Header.Get("Date"))
+	// The Date header has a resolution of one second.
+	since := serverNow.Add(-time.Since(start) - 2*time.Second)
+	var candidates, others []*gl.AgentToken
+	for _, t := range after {
+		if c.tokens.isKnown(agentID, t.ID) || t.CreatedAt == nil || (dateErr == nil && t.CreatedAt.Before(since)) {
+			continue
+		}
+		if dateErr != nil || t.Name != name || t.Description != ptrValue(description) {
+			others = append(others, t)
+			continue
+		}
+		candidates = append(candidates, t)
+	}
+	switch {
+	case len(candidates) == 0 && len(others) == 0:
 		e.Detail = fmt.Sprintf("%s The agent's tokens were checked: GitLab created no token named %q, so "+
-			"nothing is left behind.", cause.Detail, name)
-	case 1:
-		t := found[0]
+			"nothing is left behind. Run again to create it.", cause.Detail, name)
+	case len(candidates) == 1 && len(others) == 0:
+		t := candidates[0]
 		if err := c.RevokeAgentToken(ctx, project, agentID, t.ID); err != nil {
 			e.Detail = fmt.Sprintf("%s GitLab did create token %d (%q) but its answer, the only place its secret "+
-				"appears, was lost. Revoking that token failed (%v): revoke token %d %s, then run again.",
-				cause.Detail, t.ID, name, err, t.ID, operateHint)
+				"appears, was lost. Revoking that token failed (%s): revoke token %d %s, then run again.",
+				cause.Detail, t.ID, name, errorDetail(err), t.ID, operateHint)
 		} else {
 			e.Detail = fmt.Sprintf("%s GitLab did create token %d (%q) but its answer, the only place its secret "+
 				"appears, was lost; token %d was revoked so that no credential nobody holds is left behind. "+
 				"Run again to create a new token.", cause.Detail, t.ID, name, t.ID)
 		}
 	default:
-		lines := make([]string, 0, len(found))
-		for _, t := range found {
+		all := append(candidates, others...)
+		lines := make([]string, 0, len(all))
+		for _, t := range all {
 			lines = append(lines, "  - "+describeToken(t))
 		}
-		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown, and the agent has %d new tokens "+
-			"named %q, possibly from another run at the same time:\n%s\nNothing was revoked. Revoke the ones no "+
-			"configuration holds %s, then run again.", cause.Detail, len(found), name, strings.Join(lines, "\n"),
-			operateHint)
+		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown, and which token it would be cannot "+
+			"be told beyond doubt: these tokens of the agent were created while the request was under way, "+
+			"possibly by another run or another Terraform state:\n%s\nNothing was revoked. Revoke the one no "+
+			"configuration holds %s (a token whose secret nobody received), then run again.",
+			cause.Detail, strings.Join(lines, "\n"), operateHint)
 	}
 	return &e
+}
+
+func ptrValue(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
 )
 
@@ -45,6 +47,7 @@ func explained(t *testing.T, err error) *Error {
 }
 
 func TestCreateAgentToken_limitListsTheActiveTokensAndCreatesNothing(t *testing.T) {
+	t.Parallel()
 	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	used := mustCreateToken(t, mock, agentID, "cluster-eu")
 	idle := mustCreateToken(t, mock, agentID, "cluster-us")
@@ -74,8 +77,12 @@ func TestCreateAgentToken_limitListsTheActiveTokensAndCreatesNothing(t *testing.
 			t.Errorf("detail lacks %q:\n%s", want, e.Detail)
 		}
 	}
-	if n := mock.CountRequests("POST", tokensPattern); n != 0 {
-		t.Errorf("saw %d POSTs; the limit must be caught before creating", n)
+	// GitLab enforces the limit: one POST, refused, and nothing created.
+	if n := mock.CountRequests("POST", tokensPattern); n != 1 {
+		t.Errorf("saw %d POSTs, want the one GitLab refused", n)
+	}
+	if n := len(mock.ActiveTokens(agentID)); n != 2 {
+		t.Errorf("%d active tokens after the refused create, want 2", n)
 	}
 	// The list lacks last_used_at: each listed token is read once.
 	if n := mock.CountRequests("GET", tokensPattern+"/*"); n != 2 {
@@ -110,8 +117,12 @@ func TestCreateAgentToken_limitRaceIsExplained(t *testing.T) {
 
 func TestCreateAgentToken_lostAnswerRevokesTheOrphan(t *testing.T) {
 	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
-	// A token of the same name already exists (create_before_destroy): it must survive.
+	// A token of the same name already exists (create_before_destroy): it must
+	// survive. Terraform read it (refresh) before creating its successor.
 	old := mustCreateToken(t, mock, agentID, "rotating")
+	if _, err := client.GetAgentToken(context.Background(), testProject, agentID, old.ID); err != nil {
+		t.Fatal(err)
+	}
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPattern, Status: 502, AfterCommit: true})
 
 	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "rotating", nil)
@@ -138,6 +149,75 @@ func TestCreateAgentToken_lostAnswerRevokesTheOrphan(t *testing.T) {
 		t.Errorf("detail does not report the revoked orphan:\n%s", e.Detail)
 	}
 	assertNoSecret(t, mock, err)
+}
+
+// A token this process did not create or read, created while the request was
+// under way, may belong to another state: nothing is revoked, and the error
+// names the candidates.
+func TestCreateAgentToken_lostAnswerNeverRevokesWhatAnotherStateMayHold(t *testing.T) {
+	t.Parallel()
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
+	other := mustCreateToken(t, mock, agentID, "rotating") // another state's, just created
+	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPattern, Status: 502, AfterCommit: true})
+
+	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "rotating", nil)
+	e := explained(t, err)
+	if !e.OutcomeUnknown {
+		t.Error("OutcomeUnknown is not set")
+	}
+	if n := mock.CountRequests("DELETE", tokensPattern+"/*"); n != 0 {
+		t.Errorf("saw %d revocations, want none", n)
+	}
+	if n := len(mock.ActiveTokens(agentID)); n != 2 {
+		t.Errorf("%d active tokens, want 2 (nothing revoked)", n)
+	}
+	for _, want := range []string{
+		"Nothing was revoked",
+		`token_id ` + strconv.FormatInt(other.ID, 10) + ` ("rotating")`,
+		`token_id ` + strconv.FormatInt(other.ID+1, 10) + ` ("rotating")`,
+		"Operate > Kubernetes clusters",
+	} {
+		if !strings.Contains(e.Detail, want) {
+			t.Errorf("detail lacks %q:\n%s", want, e.Detail)
+		}
+	}
+	assertNoSecret(t, mock, err)
+}
+
+// Two creates for one agent in one process, the second's answer lost: the
+// first (which state holds) survives, the second's orphan is revoked.
+func TestCreateAgentToken_serializedCreatesWithALostAnswer(t *testing.T) {
+	t.Parallel()
+	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
+	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPattern, Status: 502, AfterCommit: true, Count: 1})
+	type result struct {
+		tok *gl.AgentToken
+		err error
+	}
+	results := make(chan result, 2)
+	for _, name := range []string{"a", "b"} {
+		go func() {
+			tok, err := client.CreateAgentToken(context.Background(), testProject, agentID, "same", gl.Ptr(name))
+			results <- result{tok, err}
+		}()
+	}
+	var held *gl.AgentToken
+	failures := 0
+	for range 2 {
+		r := <-results
+		if r.err != nil {
+			failures++
+			continue
+		}
+		held = r.tok
+	}
+	if held == nil || failures != 1 {
+		t.Fatalf("want one create to succeed and one to fail, got held=%v failures=%d", held, failures)
+	}
+	active := mock.ActiveTokens(agentID)
+	if len(active) != 1 || active[0].ID != held.ID {
+		t.Errorf("active tokens %+v, want only the one state holds (%d)", active, held.ID)
+	}
 }
 
 func TestCreateAgentToken_lostAnswerWithNothingCreated(t *testing.T) {
@@ -170,9 +250,9 @@ func TestCreateAgentToken_returnsTheSecretOnce(t *testing.T) {
 	if tok.Status != "active" || tok.Name != "fresh" || tok.AgentID != agentID {
 		t.Errorf("created token: status %q, name %q, agent %d", tok.Status, tok.Name, tok.AgentID)
 	}
-	// One list (the limit check) and one POST.
-	if got := len(mock.Requests()); got != 2 {
-		t.Errorf("saw %d requests, want 2: %v", got, mock.Requests())
+	// One POST: GitLab checks its limit itself.
+	if got := len(mock.Requests()); got != 1 {
+		t.Errorf("saw %d requests, want 1: %v", got, mock.Requests())
 	}
 }
 

@@ -173,7 +173,7 @@ func transport(baseURL string, timeout, rateLimitWait time.Duration) func(http.R
 					return resp, nil
 				}
 				throttled += th.observe(resp, time.Now())
-				if throttled > rateLimitWait || req.Context().Err() != nil {
+				if throttled > rateLimitWait {
 					return resp, nil
 				}
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

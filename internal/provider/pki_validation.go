@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
@@ -50,6 +51,13 @@ func agentURLProblem(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return fmt.Sprintf("%q is not a URL.%s", s, example)
+	}
+	// url.Parse lowers the scheme; GitLab is not known to, so it is taken
+	// only as written in lower case.
+	if written, rest, ok := strings.Cut(s, "://"); ok && written != strings.ToLower(written) &&
+		(strings.EqualFold(written, "grpc") || strings.EqualFold(written, "grpcs")) {
+		return fmt.Sprintf("%q writes its scheme in capitals: write it in lower case, %q.%s", s,
+			strings.ToLower(written)+"://"+rest, example)
 	}
 	if u.Scheme != "grpc" && u.Scheme != "grpcs" {
 		scheme := u.Scheme
@@ -110,12 +118,15 @@ func tlsHostProblem(h string) string {
 	if strings.Contains(h, ":") {
 		return fmt.Sprintf("%q has a port (or is an IPv6 address without brackets).%s", h, fix)
 	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
+	for _, c := range h {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-._~", c) >= 0:
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.ContainsRune("-._~", c):
+		case c > unicode.MaxASCII:
+			return fmt.Sprintf("%q contains %q, which is not ASCII: write an internationalised host name in its "+
+				"ASCII (punycode) form, as in the agent's certificate, e.g. \"xn--bcher-kva.example\" for "+
+				"\"bücher.example\".%s", h, c, fix)
 		default:
-			return fmt.Sprintf("%q contains %q, which a host name cannot contain.%s", h, string(c), fix)
+			return fmt.Sprintf("%q contains %q, which a host name cannot contain.%s", h, c, fix)
 		}
 	}
 	return ""

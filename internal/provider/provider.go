@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -24,13 +26,20 @@ var _ provider.Provider = (*gitlabAgentProvider)(nil)
 
 // New returns a function that builds the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
+	return NewWithClock(version, time.Now)
+}
+
+// NewWithClock is New with the clock that token rotation reads, so that
+// tests can move time.
+func NewWithClock(version string, now func() time.Time) func() provider.Provider {
 	return func() provider.Provider {
-		return &gitlabAgentProvider{version: version}
+		return &gitlabAgentProvider{version: version, now: now}
 	}
 }
 
 type gitlabAgentProvider struct {
 	version string
+	now     func() time.Time
 }
 
 type providerModel struct {
@@ -42,6 +51,7 @@ type providerModel struct {
 	ClientCert     types.String `tfsdk:"client_cert"`
 	ClientKey      types.String `tfsdk:"client_key"`
 	Retries        types.Int64  `tfsdk:"retries"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
 	EarlyAuthCheck types.Bool   `tfsdk:"early_auth_check"`
 }
 
@@ -60,14 +70,16 @@ func (p *gitlabAgentProvider) Schema(_ context.Context, _ provider.SchemaRequest
 					"`https://gitlab.example.com`. Defaults to the `GITLAB_BASE_URL` environment variable, then to " +
 					"`" + gitlab.DefaultBaseURL + "`.",
 				Optional:   true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators: []validator.String{baseURL()},
 			},
 			"token": schema.StringAttribute{
 				MarkdownDescription: "GitLab access token with the `api` scope (personal, project, group or OAuth " +
 					"access token). Defaults to the `GITLAB_TOKEN` environment variable. Writes need the Maintainer " +
-					"role on the project, reads the Developer role. Never logged.",
-				Optional:  true,
-				Sensitive: true,
+					"role on the project, reads the Developer role. Never logged. White space around it (such as " +
+					"the newline `file(\"token.txt\")` keeps) is ignored.",
+				Optional:   true,
+				Sensitive:  true,
+				Validators: []validator.String{apiToken()},
 			},
 			"cacert_file": schema.StringAttribute{
 				MarkdownDescription: "Path to a PEM file of CA certificates to trust, in addition to the system's, " +
@@ -99,11 +111,21 @@ func (p *gitlabAgentProvider) Schema(_ context.Context, _ provider.SchemaRequest
 				Validators: []validator.String{stringvalidator.AlsoRequires(path.MatchRoot("client_cert"))},
 			},
 			"retries": schema.Int64Attribute{
-				MarkdownDescription: "How many times a request is retried: `429 Too Many Requests` for every method " +
-					"(waiting for `RateLimit-Reset` or `Retry-After`), server errors and dropped connections for " +
-					"reads and deletes only. A create is never repeated blindly. Default `5`; `0` disables retries.",
+				MarkdownDescription: "How many times a request is retried after a server error or a dropped " +
+					"connection: reads and deletes only, a create is never repeated blindly. Default `5`; `0` " +
+					"disables retries. A `429 Too Many Requests` is not counted: the provider waits as GitLab asks " +
+					"(`Retry-After`, else `RateLimit-Reset`), up to 10 minutes per request, and from then on paces " +
+					"every request of the run at GitLab's announced rate; with `0` it is not waited out either.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long one attempt of one request may take, from sending it to the end of " +
+					"GitLab's answer, a Go duration such as `\"30s\"` or `\"2m\"`, between 1s and 1h. Default `\"" +
+					gitlab.DefaultRequestTimeout.String() + "\"`. A request that times out is not repeated and fails " +
+					"with an error naming it. The resources' `timeouts` blocks bound whole operations.",
+				Optional:   true,
+				Validators: []validator.String{durationBetween(time.Second, time.Hour)},
 			},
 			"early_auth_check": schema.BoolAttribute{
 				MarkdownDescription: "Check the token against GitLab when the provider is configured, so a bad " +
@@ -126,15 +148,39 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	// request is needed.
 	if unknown := unknownAttributes(cfg); len(unknown) > 0 {
 		tflog.Debug(ctx, "provider configuration not known yet", map[string]any{"attributes": unknown})
-		data := &providerData{unknown: unknown}
+		data := &providerData{unknown: unknown, now: p.now}
 		resp.ResourceData = data
 		resp.DataSourceData = data
 		return
 	}
 
+	baseURLValue, fromEnv := cfg.BaseURL.ValueString(), false
+	if cfg.BaseURL.IsNull() || baseURLValue == "" {
+		baseURLValue, fromEnv = stringOr(types.StringNull(), os.Getenv("GITLAB_BASE_URL"), gitlab.DefaultBaseURL), os.Getenv("GITLAB_BASE_URL") != ""
+	}
+	if _, err := gitlab.NormalizeBaseURL(baseURLValue); err != nil {
+		detail := err.Error()
+		if fromEnv {
+			detail = "The value comes from the GITLAB_BASE_URL environment variable: " + detail + ". Fix or unset " +
+				"GITLAB_BASE_URL, or set `base_url` in the provider block."
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("base_url"), "Invalid GitLab URL", detail)
+		return
+	}
+	token, tokenFromEnv := strings.TrimSpace(cfg.Token.ValueString()), false
+	if cfg.Token.IsNull() || token == "" {
+		token, tokenFromEnv = strings.TrimSpace(os.Getenv("GITLAB_TOKEN")), true
+	}
+	if problem := apiTokenProblem(token); problem != "" {
+		if tokenFromEnv {
+			problem = "The value comes from the GITLAB_TOKEN environment variable: " + problem
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("token"), "Invalid GitLab token", problem)
+		return
+	}
 	conf := gitlab.Config{
-		BaseURL:    stringOr(cfg.BaseURL, os.Getenv("GITLAB_BASE_URL"), gitlab.DefaultBaseURL),
-		Token:      stringOr(cfg.Token, os.Getenv("GITLAB_TOKEN"), ""),
+		BaseURL:    baseURLValue,
+		Token:      token,
 		CACertFile: cfg.CACertFile.ValueString(),
 		CACert:     cfg.CACert.ValueString(),
 		Insecure:   cfg.Insecure.ValueBool(),
@@ -145,6 +191,10 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	}
 	if !cfg.Retries.IsNull() {
 		conf.Retries = int(cfg.Retries.ValueInt64())
+	}
+	if !cfg.RequestTimeout.IsNull() {
+		// Checked by the attribute's validator.
+		conf.RequestTimeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
 	}
 	if conf.Token == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("token"), "Missing GitLab token",
@@ -163,7 +213,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 			return
 		}
 	}
-	data := &providerData{client: client}
+	data := &providerData{client: client, now: p.now}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -196,7 +246,7 @@ func unknownAttributes(cfg providerModel) []string {
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"base_url": cfg.BaseURL, "token": cfg.Token, "cacert_file": cfg.CACertFile, "ca_cert": cfg.CACert,
 		"insecure": cfg.Insecure, "client_cert": cfg.ClientCert, "client_key": cfg.ClientKey,
-		"retries": cfg.Retries, "early_auth_check": cfg.EarlyAuthCheck,
+		"retries": cfg.Retries, "request_timeout": cfg.RequestTimeout, "early_auth_check": cfg.EarlyAuthCheck,
 	} {
 		if v.IsUnknown() {
 			unknown = append(unknown, name)

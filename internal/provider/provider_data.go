@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -18,6 +19,16 @@ type providerData struct {
 	client *gitlab.Client
 	// unknown lists provider attributes whose values are not known yet.
 	unknown []string
+	// now is the clock token rotation reads.
+	now func() time.Time
+}
+
+// clock returns the provider's clock, or time.Now before configuration.
+func (g *gitlabClient) clock() time.Time {
+	if g.data == nil || g.data.now == nil {
+		return time.Now()
+	}
+	return g.data.now()
 }
 
 // providerDataFrom checks the value the framework passes to Configure. It is

@@ -2,10 +2,13 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
@@ -39,12 +42,20 @@ type clusterAgentModel struct {
 	IsReceptive     types.Bool   `tfsdk:"is_receptive"`
 }
 
+// clusterAgentResourceModel is the resource's model: the agent, as the data
+// source has it, and the operations' timeouts.
+type clusterAgentResourceModel struct {
+	clusterAgentModel
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
+}
+
 func (r *clusterAgentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent"
 }
 
-func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *clusterAgentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx)},
 		MarkdownDescription: "Registers a GitLab agent for Kubernetes in a project. The agent's configuration lives " +
 			"in the project's repository at `.gitlab/agents/<name>/config.yaml`; the cluster connects with a token " +
 			"from `gitlabagent_cluster_agent_token`.\n\n" +
@@ -108,15 +119,17 @@ func (r *clusterAgentResource) ModifyPlan(ctx context.Context, req resource.Modi
 }
 
 func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan clusterAgentModel
+	var plan clusterAgentResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
+	defer cancel()
 	agent, recovered, err := client.RegisterAgent(ctx, plan.Project.ValueString(), plan.Name.ValueString())
 	if err != nil {
-		addError(&resp.Diagnostics, err)
+		addAgentCreateError(&resp.Diagnostics, err, plan.Project.ValueString(), plan.Name.ValueString())
 		return
 	}
 	if recovered {
@@ -125,17 +138,19 @@ func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRe
 				"project's agents were checked instead: GitLab had registered it as agent %d, which is now in state.",
 				agent.Name, agent.ID))
 	}
-	agentToModel(agent, &plan)
+	agentToModel(agent, &plan.clusterAgentModel)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state clusterAgentModel
+	var state clusterAgentResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	agent, err := client.GetAgent(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64())
 	if gitlab.IsNotFound(err) {
 		resp.Diagnostics.AddWarning("Agent no longer exists",
@@ -149,14 +164,14 @@ func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadReques
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	agentToModel(agent, &state)
+	agentToModel(agent, &state.clusterAgentModel)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 // Update only happens when `project` is rewritten for the same project (see
 // planProjectChange): nothing changes in GitLab, state takes the new spelling.
 func (r *clusterAgentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state clusterAgentModel
+	var plan, state clusterAgentResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -167,12 +182,14 @@ func (r *clusterAgentResource) Update(ctx context.Context, req resource.UpdateRe
 }
 
 func (r *clusterAgentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state clusterAgentModel
+	var state clusterAgentResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	if err := client.DeleteAgent(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64()); err != nil {
 		addError(&resp.Diagnostics, err)
 	}
@@ -181,6 +198,33 @@ func (r *clusterAgentResource) Delete(ctx context.Context, req resource.DeleteRe
 // ImportState accepts "<project>:<agent_id>"; Read fills in the rest.
 func (r *clusterAgentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	importByID(ctx, req, resp, "agent_id")
+}
+
+// addAgentCreateError adds a failed registration, with the exact way to
+// adopt the agent when GitLab may have registered it (the outcome of the
+// request is unknown) or already has one of that name.
+func addAgentCreateError(diags *diag.Diagnostics, err error, project, name string) {
+	var e *gitlab.Error
+	if !errors.As(err, &e) || (!e.OutcomeUnknown && e.ExistingID == 0) {
+		addError(diags, err)
+		return
+	}
+	var adopt string
+	if e.ExistingID != 0 {
+		id := fmt.Sprintf("%s:%d", project, e.ExistingID)
+		adopt = fmt.Sprintf("GitLab has agent %q as agent %d in project %q. If it is the one this resource is "+
+			"meant to manage (for example registered by an earlier run whose answer was lost), adopt it instead of "+
+			"registering it again:\n\n  terraform import <address of this gitlabagent_cluster_agent> '%s'\n\n"+
+			"or, with Terraform 1.5 or newer, an import block:\n\n  import {\n    to = <address of this "+
+			"gitlabagent_cluster_agent>\n    id = %q\n  }\n\nIf it belongs to something else, give this "+
+			"resource another `name`.", name, e.ExistingID, project, id, id)
+	} else {
+		adopt = fmt.Sprintf("Whether GitLab registered agent %q is unknown. Look for it in project %q "+
+			"(Operate > Kubernetes clusters, or GET /projects/:id/cluster_agents). If it is there, adopt it "+
+			"instead of registering it again, with its agent ID:\n\n  terraform import <address of this "+
+			"gitlabagent_cluster_agent> '%s:<agent_id>'\n\nIf it is not there, run again.", name, project, project)
+	}
+	diags.AddError(e.Summary, e.Detail+"\n\n"+adopt)
 }
 
 // apiProject is the project reference requests use: the numeric ID once

@@ -2,10 +2,13 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -34,6 +37,15 @@ var (
 // without replacing the token.
 const importedKey = "imported"
 
+// checkedAtKey holds, in private state, the provider's clock when the token
+// was last read or created. Rotation is decided from that time, not from the
+// time of planning: a saved plan then applies the same way later, and a plan
+// made just before a token falls due does not change its mind at apply.
+const checkedAtKey = "checked_at"
+
+// minRotateAfter is the shortest rotate_after accepted.
+const minRotateAfter = time.Minute
+
 func newClusterAgentTokenResource() resource.Resource { return &clusterAgentTokenResource{} }
 
 type clusterAgentTokenResource struct{ resourceClient }
@@ -56,9 +68,10 @@ type clusterAgentTokenModel struct {
 	Project   types.String `tfsdk:"project"`
 	ProjectID types.Int64  `tfsdk:"project_id"`
 	agentTokenAttributes
-	Token            types.String `tfsdk:"token"`
-	RotateAfter      types.String `tfsdk:"rotate_after"`
-	RotationTriggers types.Map    `tfsdk:"rotation_triggers"`
+	Token            types.String   `tfsdk:"token"`
+	RotateAfter      types.String   `tfsdk:"rotate_after"`
+	RotationTriggers types.Map      `tfsdk:"rotation_triggers"`
+	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
 
 // agentTokenToAttributes maps GitLab's token onto the shared attributes.
@@ -85,8 +98,9 @@ func (r *clusterAgentTokenResource) Metadata(_ context.Context, req resource.Met
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent_token"
 }
 
-func (r *clusterAgentTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *clusterAgentTokenResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx)},
 		MarkdownDescription: "Creates a token for a GitLab agent for Kubernetes: the secret the agent in the cluster " +
 			"(agentk) connects to GitLab with.\n\n" +
 			"GitLab shows the secret only once, in the answer to the create request: the provider keeps it in " +
@@ -113,15 +127,20 @@ func (r *clusterAgentTokenResource) Schema(_ context.Context, _ resource.SchemaR
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the token, 1 to 255 characters. Changing it replaces the token.",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 255)},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Name of the token, 1 to 255 characters, not only white space. Changing it " +
+					"replaces the token.",
+				Required: true,
+				Validators: []validator.String{
+					stringvalidator.UTF8LengthBetween(1, 255),
+					stringvalidator.RegexMatches(regexp.MustCompile(`\S`),
+						"must contain a character other than white space (GitLab: \"Name can't be blank\")"),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"description": schema.StringAttribute{
 				MarkdownDescription: "Description of the token, at most 1024 characters. Changing it replaces the token.",
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtMost(1024)},
+				Validators:          []validator.String{stringvalidator.UTF8LengthAtMost(1024)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(
 					func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
 						// Unset and "" are the same to GitLab.
@@ -170,13 +189,15 @@ func (r *clusterAgentTokenResource) Schema(_ context.Context, _ resource.SchemaR
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"rotate_after": schema.StringAttribute{
-				MarkdownDescription: "Replace the token once it is older than this, a Go duration such as " +
-					"`\"720h\"` (30 days) or `\"90m\"`. Checked at every plan against `created_at`: a token that is " +
-					"due is planned for replacement, with a warning. Combine with `lifecycle { " +
-					"create_before_destroy = true }` so that the new token exists before the old one is revoked. " +
-					"Changing this setting alone never replaces the token.",
+				MarkdownDescription: "Replace the token once it is older than this, a Go duration of at least one " +
+					"minute such as `\"720h\"` (30 days) or `\"90m\"`. Checked at every plan against `created_at`, " +
+					"as of the time the token was last read from GitLab (the refresh of that plan, or its creation " +
+					"with `-refresh=false`), so that a saved plan (`terraform plan -out`) applies later exactly as " +
+					"planned: a token that is due is planned for replacement, with a warning. Combine with " +
+					"`lifecycle { create_before_destroy = true }` so that the new token exists before the old one " +
+					"is revoked. Changing this setting alone never replaces the token.",
 				Optional:   true,
-				Validators: []validator.String{positiveDuration()},
+				Validators: []validator.String{durationBetween(minRotateAfter, 100*365*24*time.Hour)},
 			},
 			"rotation_triggers": schema.MapAttribute{
 				MarkdownDescription: "Arbitrary values; any change replaces the token (for example " +
@@ -226,7 +247,26 @@ func (r *clusterAgentTokenResource) ModifyPlan(ctx context.Context, req resource
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.planRotation(ctx, state, rotateAfter, time.Now(), resp)
+	checked, diags := req.Private.GetKey(ctx, checkedAtKey)
+	resp.Diagnostics.Append(diags...)
+	var recorded string
+	_ = json.Unmarshal(checked, &recorded)
+	checkedAt, err := time.Parse(time.RFC3339Nano, recorded)
+	if err != nil {
+		// No time recorded yet (state written by an earlier version): the
+		// next refresh records one. Until then nothing is decided.
+		return
+	}
+	r.planRotation(ctx, state, rotateAfter, checkedAt, resp)
+}
+
+// recordCheck notes the provider's clock in private state: rotation is
+// decided from it (see checkedAtKey).
+func (r *clusterAgentTokenResource) recordCheck(ctx context.Context, private interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}, diags *diag.Diagnostics) {
+	value, _ := json.Marshal(r.clock().UTC().Format(time.RFC3339Nano)) // private state holds JSON
+	diags.Append(private.SetKey(ctx, checkedAtKey, value)...)
 }
 
 // planRotation replaces a token older than rotate_after. Terraform replaces a
@@ -236,8 +276,8 @@ func (r *clusterAgentTokenResource) planRotation(ctx context.Context, state clus
 	if rotateAfter.IsNull() || rotateAfter.IsUnknown() || state.CreatedAt.IsNull() || state.CreatedAt.IsUnknown() {
 		return
 	}
-	maxAge, err := parsePositiveDuration(rotateAfter.ValueString())
-	if err != nil {
+	maxAge, err := time.ParseDuration(rotateAfter.ValueString())
+	if err != nil || maxAge < minRotateAfter {
 		return // reported by the attribute's validator
 	}
 	created, err := time.Parse(time.RFC3339Nano, state.CreatedAt.ValueString())
@@ -251,7 +291,7 @@ func (r *clusterAgentTokenResource) planRotation(ctx context.Context, state clus
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("created_at"), types.StringUnknown())...)
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("created_at"))
 	resp.Diagnostics.AddAttributeWarning(path.Root("rotate_after"), "Token due for rotation",
-		fmt.Sprintf("Token %d (%q) was created at %s, %s ago, which is older than rotate_after (%s): it will be "+
+		fmt.Sprintf("Token %d (%q) was created at %s, %s before it was last checked, which is older than rotate_after (%s): it will be "+
 			"replaced, i.e. revoked and a new token created. Clusters must receive the new token; use lifecycle { "+
 			"create_before_destroy = true } so that the new token is created before this one is revoked and the "+
 			"cluster stays connected while it switches.",
@@ -266,6 +306,8 @@ func (r *clusterAgentTokenResource) Create(ctx context.Context, req resource.Cre
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
+	defer cancel()
 	project := plan.Project.ValueString()
 	// Resolved before the POST, whose answer does not carry the project, so
 	// that no failure can come between the secret and state.
@@ -280,6 +322,7 @@ func (r *clusterAgentTokenResource) Create(ctx context.Context, req resource.Cre
 		addError(&resp.Diagnostics, err)
 		return
 	}
+	r.recordCheck(ctx, resp.Private, &resp.Diagnostics)
 	plan.agentTokenAttributes = agentTokenToAttributes(token, plan.Description)
 	plan.ProjectID = types.Int64Value(projectID)
 	plan.ID = types.StringValue(stateID(projectID, token.AgentID, token.ID))
@@ -295,6 +338,8 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	projectID, err := stateProjectID(ctx, client, state.Project, state.ProjectID)
 	if err != nil {
 		addError(&resp.Diagnostics, err)
@@ -319,6 +364,7 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 	state.ProjectID = types.Int64Value(projectID)
 	state.ID = types.StringValue(stateID(projectID, token.AgentID, token.ID))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	r.recordCheck(ctx, resp.Private, &resp.Diagnostics)
 }
 
 // Update happens only for provider-side changes: `project` written another
@@ -348,6 +394,8 @@ func (r *clusterAgentTokenResource) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	err := client.RevokeAgentToken(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64(),
 		state.TokenID.ValueInt64())
 	if err != nil {

@@ -288,7 +288,8 @@ func TestAccClusterAgentToken_lifecycle(t *testing.T) {
 					},
 					// One limit check, one POST, no read-back of the token.
 					env.ExpectRequests("POST", tokensPath, 1),
-					env.ExpectRequests("GET", tokensPath, 1),
+					// One POST and nothing else: no list of the agent's tokens first.
+					env.ExpectRequests("GET", tokensPath, 0),
 				),
 			},
 			{
@@ -474,8 +475,10 @@ func TestAccClusterAgentToken_limitListsTheBlockingTokens(t *testing.T) {
 				`Operate > Kubernetes clusters`, `create_before_destroy`),
 		}},
 	})
-	if n := env.Mock.CountRequests("POST", tokensPath); n != 0 {
-		t.Errorf("saw %d POSTs; the limit must be caught before creating", n)
+	// GitLab enforces the limit: one POST, refused, and the tokens listed
+	// only then, to name them.
+	if n := env.Mock.CountRequests("POST", tokensPath); n != 1 {
+		t.Errorf("saw %d POSTs, want the one GitLab refused", n)
 	}
 	if n := len(env.Mock.ActiveTokens(agentID)); n != 2 {
 		t.Errorf("%d active tokens, want the 2 pre-existing ones", n)
@@ -527,8 +530,9 @@ func TestAccClusterAgentToken_rotateAfter(t *testing.T) {
 	var invalid []resource.TestStep
 	for value, want := range map[string]string{
 		"30d":  `"30d" is not a duration.*"720h"`,
-		"0s":   `"0s" is not longer than zero`,
-		"-90m": `"-90m" is not longer than zero`,
+		"0s":   `"0s" is shorter than 1m0s`,
+		"-90m": `"-90m" is shorter than 1m0s`,
+		"59s":  `"59s" is shorter than 1m0s`,
 	} {
 		invalid = append(invalid, resource.TestStep{
 			Config:      env.Config(tokenConfig{agentID: agentID, rotateAfter: value}.hcl()),
@@ -630,8 +634,12 @@ func TestAccClusterAgentToken_permissionAndNotFoundErrors(t *testing.T) {
 			},
 		},
 	})
-	if n := env.Mock.CountRequests("POST", tokensPath); n != 1 {
-		t.Errorf("saw %d POSTs, want only the Developer's refused one", n)
+	// No request before the POST: GitLab's answer to it tells.
+	if n := env.Mock.CountRequests("POST", tokensPath); n != 2 {
+		t.Errorf("saw %d POSTs, want the Developer's refused one and the one for the missing agent", n)
+	}
+	if n := env.Mock.CountRequests("GET", tokensPath); n != 0 {
+		t.Errorf("saw %d token lists, want none", n)
 	}
 }
 

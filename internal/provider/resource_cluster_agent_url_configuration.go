@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -58,9 +59,10 @@ type clusterAgentURLConfigurationModel struct {
 	Project   types.String `tfsdk:"project"`
 	ProjectID types.Int64  `tfsdk:"project_id"`
 	urlConfigurationAttributes
-	ClientKey          types.String `tfsdk:"client_key"`
-	ClientKeyWO        types.String `tfsdk:"client_key_wo"`
-	ClientKeyWOVersion types.Int64  `tfsdk:"client_key_wo_version"`
+	ClientKey          types.String   `tfsdk:"client_key"`
+	ClientKeyWO        types.String   `tfsdk:"client_key_wo"`
+	ClientKeyWOVersion types.Int64    `tfsdk:"client_key_wo_version"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
 }
 
 // urlConfigurationToAttributes maps GitLab's configuration onto the shared
@@ -102,8 +104,9 @@ func (r *clusterAgentURLConfigurationResource) Metadata(_ context.Context, req r
 const firstValueNote = " After `terraform import` it is null in state (GitLab never returns the key), and setting it " +
 	"then only records it in state, without replacing the configuration."
 
-func (r *clusterAgentURLConfigurationResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *clusterAgentURLConfigurationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx)},
 		MarkdownDescription: "Makes a GitLab agent for Kubernetes **receptive**: instead of the agent connecting to " +
 			"GitLab, GitLab connects to the agent at `url`. GitLab authenticates to the agent either with JWTs " +
 			"signed by a key pair GitLab generates (`auth_type = \"jwt\"`: give `public_key` to the agent) or with a " +
@@ -319,6 +322,8 @@ func (r *clusterAgentURLConfigurationResource) Create(ctx context.Context, req r
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
+	defer cancel()
 	project := plan.Project.ValueString()
 	// Resolved before the POST, whose answer does not carry the project.
 	projectID, err := client.ProjectID(ctx, project)
@@ -357,6 +362,8 @@ func (r *clusterAgentURLConfigurationResource) Read(ctx context.Context, req res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	imported := state.ProjectID.IsNull() || state.ProjectID.IsUnknown()
 	projectID, err := stateProjectID(ctx, client, state.Project, state.ProjectID)
 	if err != nil {
@@ -427,6 +434,8 @@ func (r *clusterAgentURLConfigurationResource) Delete(ctx context.Context, req r
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	err := client.DeleteURLConfiguration(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64(),
 		state.URLConfigurationID.ValueInt64())
 	if err != nil {

@@ -8,8 +8,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
 )
 
 // agentNameFormat is GitLab's cluster_agent_name_regex: a DNS label.
@@ -146,4 +150,91 @@ func parsePEMCertificates(s string) error {
 		return fmt.Errorf("text after the last certificate is not PEM: remove it")
 	}
 	return nil
+}
+
+// apiTokenProblem says what is wrong with a GitLab API token once white space
+// around it is trimmed, or "". It never quotes the token.
+func apiTokenProblem(token string) string {
+	for _, r := range token {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "The token contains white space or control characters inside it, which no GitLab token does: " +
+				"check that the value is the token alone (a file read with file() may hold more than the token)."
+		}
+	}
+	return ""
+}
+
+type apiTokenValidator struct{}
+
+// apiToken checks the provider's `token` at plan time.
+func apiToken() validator.String { return apiTokenValidator{} }
+
+func (apiTokenValidator) Description(context.Context) string {
+	return "a GitLab access token; white space around it is ignored"
+}
+
+func (v apiTokenValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (apiTokenValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if problem := apiTokenProblem(strings.TrimSpace(req.ConfigValue.ValueString())); problem != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid GitLab token", problem)
+	}
+}
+
+type baseURLValidator struct{}
+
+// baseURL checks the provider's `base_url` at plan time.
+func baseURL() validator.String { return baseURLValidator{} }
+
+func (baseURLValidator) Description(context.Context) string {
+	return "an http(s) URL of a GitLab instance, with or without /api/v4"
+}
+
+func (v baseURLValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (baseURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := gitlab.NormalizeBaseURL(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid GitLab URL", err.Error()+".")
+	}
+}
+
+type durationBetweenValidator struct{ min, max time.Duration }
+
+// durationBetween validates a Go duration string within [minimum, maximum].
+func durationBetween(minimum, maximum time.Duration) validator.String {
+	return durationBetweenValidator{minimum, maximum}
+}
+
+func (v durationBetweenValidator) Description(context.Context) string {
+	return fmt.Sprintf("a Go duration between %s and %s, such as \"30s\" or \"2m\"", v.min, v.max)
+}
+
+func (v durationBetweenValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v durationBetweenValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%q is not a duration: write a number with a unit, e.g. \"30s\", \"90m\" or \"720h\"; "+
+				"units are h, m and s (there is no unit for days: 30 days is \"720h\").", s))
+	case d < v.min:
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%q is shorter than %s: give at least %s.", s, v.min, v.min))
+	case d > v.max:
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%q is longer than %s: give at most %s.", s, v.max, v.max))
+	}
 }

@@ -1,0 +1,117 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/provider"
+)
+
+// loadEnv names the environment variable that runs the load tests: they
+// take about a minute and run in CI (.ci/run sets it).
+const loadEnv = "TF_ACC_LOAD"
+
+// serveProvider serves the provider in process for a terraform run of the
+// test's own and returns how to reattach to it.
+func serveProvider(t *testing.T) tfexec.ReattachInfo {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	reattach := make(chan *plugin.ReattachConfig)
+	closed := make(chan struct{})
+	go func() {
+		err := tf6server.Serve("registry.terraform.io/hashicorp/gitlabagent",
+			providerserver.NewProtocol6(provider.New("test")()), tf6server.WithDebug(ctx, reattach, closed),
+			tf6server.WithGoPluginLogger(hclog.NewNullLogger()), tf6server.WithLoggingSink(t))
+		if err != nil {
+			t.Errorf("serving the provider: %v", err)
+		}
+	}()
+	var cfg *plugin.ReattachConfig
+	select {
+	case cfg = <-reattach:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the provider server did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-closed
+	})
+	return tfexec.ReattachInfo{"registry.terraform.io/hashicorp/gitlabagent": {
+		Protocol: string(cfg.Protocol), ProtocolVersion: cfg.ProtocolVersion, Pid: cfg.Pid, Test: true,
+		Addr: tfexec.ReattachConfigAddr{Network: cfg.Addr.Network(), String: cfg.Addr.String()},
+	}}
+}
+
+// A steady rate limit below the parallelism fails nothing: 160 agents at
+// -parallelism=20 against limits of 10 and of 3 requests per second apply
+// with zero errors, every throttled request waited out.
+func TestAccLoad_rateLimitedApply(t *testing.T) {
+	if os.Getenv(loadEnv) == "" {
+		t.Skipf("set %s=1 to run the load tests (about a minute)", loadEnv)
+	}
+	for _, perSecond := range []int{10, 3} {
+		t.Run(fmt.Sprintf("%d_per_second", perSecond), func(t *testing.T) {
+			env := acctest.New(t)
+			dir := t.TempDir()
+			var hcl strings.Builder
+			hcl.WriteString(env.Config(""))
+			fmt.Fprintf(&hcl, `
+resource "gitlabagent_cluster_agent" "load" {
+  count   = 160
+  project = %q
+  name    = "load-${count.index}"
+}
+`, acctest.ProjectPath)
+			if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(hcl.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tf, err := tfexec.NewTerraform(dir, os.Getenv("TF_ACC_TERRAFORM_PATH"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reattach := tfexec.Reattach(serveProvider(t))
+			ctx := context.Background()
+			if err := tf.Init(ctx, reattach); err != nil {
+				t.Fatalf("terraform init: %v", err)
+			}
+			env.Mock.SetRateLimit(perSecond, time.Second)
+			start := time.Now()
+			if err := tf.Apply(ctx, reattach, tfexec.Parallelism(20)); err != nil {
+				t.Fatalf("terraform apply -parallelism=20 under %d requests/s: %v", perSecond, err)
+			}
+			t.Logf("160 creates under %d requests/s took %v (floor %v)", perSecond, time.Since(start),
+				time.Duration(160/perSecond)*time.Second)
+			if n := len(env.Mock.Agents(acctest.ProjectID)); n != 160 {
+				t.Errorf("%d agents, want 160", n)
+			}
+			throttled := 0
+			for _, r := range env.Mock.Requests() {
+				if r.Status == 429 {
+					throttled++
+				}
+			}
+			if throttled == 0 {
+				t.Error("no request was throttled: the test did not exercise the rate limit")
+			}
+			env.Mock.SetRateLimit(0, 0)
+			if err := tf.Destroy(ctx, reattach, tfexec.Parallelism(20), tfexec.Refresh(false)); err != nil {
+				t.Fatalf("terraform destroy: %v", err)
+			}
+			if n := len(env.Mock.Agents(acctest.ProjectID)); n != 0 {
+				t.Errorf("%d agents left after destroy", n)
+			}
+		})
+	}
+}
