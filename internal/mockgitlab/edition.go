@@ -10,7 +10,9 @@ import (
 //   - on Enterprise Edition, URL configurations need an Ultimate licence and the
 //     receptive_cluster_agents_enabled setting, else every URL-configuration endpoint answers
 //     {"message":"404 Not Found"};
-//   - before GitLab 17.4 neither edition has URL configurations or is_receptive.
+//   - before GitLab 17.4 neither edition has URL configurations or is_receptive;
+//   - GET /metadata tells every user the edition and version; GET /application/settings and (EE only)
+//     GET /license tell administrators the setting and the licence.
 
 // receptiveAgentsMinor is GitLab 17.4, which brought URL configurations (receptive agents).
 const (
@@ -33,6 +35,8 @@ func (s *Server) serves(kind routeKind) bool {
 	switch kind {
 	case routeConfigs, routeConfig:
 		return s.hasReceptiveAgents()
+	case routeLicense:
+		return s.settings.Edition == EditionEE
 	}
 	return true
 }
@@ -89,4 +93,22 @@ func (s *Server) getApplicationSettings(req *apiRequest) *response {
 		out["receptive_cluster_agents_enabled"] = s.settings.ReceptiveAgents
 	}
 	return jsonResponse(http.StatusOK, out)
+}
+
+// licenseJSON is the part of GET /license the mock answers with.
+type licenseJSON struct {
+	ID   int64  `json:"id"`
+	Plan string `json:"plan"`
+}
+
+// getLicense serves GET /license (Enterprise Edition) to administrators (others get 403): the licence's
+// plan, or null without a licence (the free tier).
+func (s *Server) getLicense(req *apiRequest) *response {
+	if !req.user.admin {
+		return errForbidden()
+	}
+	if s.settings.Licence == LicenceFree {
+		return jsonResponse(http.StatusOK, nil)
+	}
+	return jsonResponse(http.StatusOK, licenseJSON{ID: 1, Plan: s.settings.Licence})
 }

@@ -82,6 +82,7 @@ func TestCommunityEdition(t *testing.T) {
 	expect(t, e.get("/metadata", tokDeveloper), 200,
 		`{"version":"19.0.0","revision":"mock","kas":{"enabled":false,"externalUrl":null,"externalK8sProxyUrl":null,"version":null},"enterprise":false}`)
 	expect(t, e.get("/application/settings", tokRoot), 200, `{"id":1}`)
+	expect(t, e.get("/license", tokRoot), 404, `{"error":"404 Not Found"}`)
 }
 
 func TestEnterpriseEditionGates(t *testing.T) {
@@ -124,6 +125,12 @@ func TestEnterpriseEditionGates(t *testing.T) {
 			expect(t, e.get("/application/settings", tokMaintainer), 403, `{"message":"403 Forbidden"}`)
 			expect(t, e.get("/application/settings", tokRoot), 200,
 				fmt.Sprintf(`{"id":1,"receptive_cluster_agents_enabled":%v}`, tc.settings.ReceptiveAgents))
+			expect(t, e.get("/license", tokMaintainer), 403, `{"message":"403 Forbidden"}`)
+			wantLicence := fmt.Sprintf(`{"id":1,"plan":%q}`, tc.settings.Licence)
+			if tc.settings.Licence == "free" {
+				wantLicence = "null"
+			}
+			expect(t, e.get("/license", tokRoot), 200, wantLicence)
 		})
 	}
 }

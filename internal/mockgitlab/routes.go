@@ -20,6 +20,7 @@ const (
 	routeConfig                           // .../:agent_id/url_configurations/:url_configuration_id
 	routeMetadata                         // /metadata
 	routeAppSettings                      // /application/settings
+	routeLicense                          // /license (EE)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
@@ -50,6 +51,9 @@ func matchRoute(method, escapedPath string) *route {
 	}
 	if len(segs) == 1 && segs[0] == "metadata" && get {
 		return &route{kind: routeMetadata}
+	}
+	if len(segs) == 1 && segs[0] == "license" && get {
+		return &route{kind: routeLicense}
 	}
 	if len(segs) == 2 && segs[0] == "application" && segs[1] == "settings" && get {
 		return &route{kind: routeAppSettings}

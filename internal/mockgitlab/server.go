@@ -235,6 +235,8 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getMetadata(req)
 	case routeAppSettings:
 		return s.getApplicationSettings(req)
+	case routeLicense:
+		return s.getLicense(req)
 	}
 	return errRouteNotFound()
 }
