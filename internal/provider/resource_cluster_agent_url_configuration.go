@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -32,6 +33,9 @@ const (
 	authTypeJWT  = "jwt"
 	authTypeMTLS = "mtls"
 )
+
+// urlConfigurationResourceType is the resource type, for the commands errors suggest.
+const urlConfigurationResourceType = "gitlabagent_cluster_agent_url_configuration"
 
 func newClusterAgentURLConfigurationResource() resource.Resource {
 	return &clusterAgentURLConfigurationResource{}
@@ -64,17 +68,20 @@ type clusterAgentURLConfigurationModel struct {
 }
 
 // urlConfigurationToAttributes maps GitLab's configuration onto the shared
-// attributes. A certificate or host GitLab returns differing from prior only
-// in surrounding white space or line endings keeps prior's spelling, so that
-// GitLab normalising PEM never plans a replacement.
+// attributes. Certificates come as PEM whatever form GitLab answered in
+// (GitLab 17.x answers Base64; the client decodes it), and are compared with
+// prior by the certificates they hold: the same certificates keep prior's
+// spelling (line wrapping, line endings, text around the blocks), so that
+// neither GitLab's form nor its normalising of PEM ever plans a replacement.
+// A host differing from prior only in surrounding white space keeps prior's.
 func urlConfigurationToAttributes(u *gitlab.URLConfiguration, prior urlConfigurationAttributes) urlConfigurationAttributes {
 	return urlConfigurationAttributes{
 		URLConfigurationID: types.Int64Value(u.ID),
 		AgentID:            types.Int64Value(u.AgentID),
 		URL:                types.StringValue(u.URL),
-		CACert:             sameTextOr(prior.CACert, u.CACert),
+		CACert:             sameCertificatesOr(prior.CACert, u.CACert),
 		TLSHost:            sameTextOr(prior.TLSHost, u.TLSHost),
-		ClientCert:         sameTextOr(prior.ClientCert, u.ClientCert),
+		ClientCert:         sameCertificatesOr(prior.ClientCert, u.ClientCert),
 		PublicKey:          types.StringPointerValue(u.PublicKey),
 		AuthType:           types.StringValue(u.AuthType()),
 	}
@@ -85,6 +92,13 @@ func sameTextOr(prior types.String, got *string) types.String {
 		return prior
 	}
 	return types.StringPointerValue(got)
+}
+
+func sameCertificatesOr(prior types.String, got *string) types.String {
+	if got != nil && !prior.IsNull() && !prior.IsUnknown() && gitlab.SameCertificates(prior.ValueString(), *got) {
+		return prior
+	}
+	return sameTextOr(prior, got)
 }
 
 func normalizeText(s string) string {
@@ -373,6 +387,10 @@ func (r *clusterAgentURLConfigurationResource) Read(ctx context.Context, req res
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	if gitlab.IsUnavailable(err) {
+		addUnavailableError(&resp.Diagnostics, err, "refresh", id, agentID)
+		return
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, err)
 		return
@@ -427,11 +445,31 @@ func (r *clusterAgentURLConfigurationResource) Delete(ctx context.Context, req r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := client.DeleteURLConfiguration(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64(),
-		state.URLConfigurationID.ValueInt64())
-	if err != nil {
+	agentID, id := state.AgentID.ValueInt64(), state.URLConfigurationID.ValueInt64()
+	err := client.DeleteURLConfiguration(ctx, apiProject(state.Project, state.ProjectID), agentID, id)
+	switch {
+	case gitlab.IsUnavailable(err):
+		addUnavailableError(&resp.Diagnostics, err, "delete", id, agentID)
+	case err != nil:
 		addError(&resp.Diagnostics, err)
 	}
+}
+
+// addUnavailableError reports that GitLab no longer serves URL configurations
+// (edition, licence or setting) while a configuration is in state: the
+// configuration is not taken for deleted, state stays as it is, and the user
+// is told how to make Terraform forget it if that is what they want.
+func addUnavailableError(diags *diag.Diagnostics, err error, action string, id, agentID int64) {
+	var e *gitlab.Error
+	if !errors.As(err, &e) {
+		addError(diags, err)
+		return
+	}
+	diags.AddError(e.Summary, fmt.Sprintf("%s\n\nTerraform could not %s URL configuration %d of agent %d, and does "+
+		"not take GitLab's 404 for a deletion: the configuration may still exist, and state is left as it is. Once "+
+		"receptive agents are available again, run again. If you really want Terraform to forget the "+
+		"configuration (it stays in GitLab, if it is there), remove it from state:\n"+
+		"  terraform state rm %s.<name>", e.Detail, action, id, agentID, urlConfigurationResourceType))
 }
 
 // ImportState accepts "<project>:<agent_id>:<url_configuration_id>"; Read
