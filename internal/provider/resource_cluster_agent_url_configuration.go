@@ -123,9 +123,16 @@ func (r *clusterAgentURLConfigurationResource) Schema(_ context.Context, _ resou
 			"signed by a key pair GitLab generates (`auth_type = \"jwt\"`: give `public_key` to the agent) or with a " +
 			"client certificate (`auth_type = \"mtls\"`: set `client_cert` and its key, `client_key` or, with " +
 			"Terraform 1.11 and later, the write-only `client_key_wo`).\n\n" +
-			"Receptive agents need GitLab Ultimate on a self-managed instance (GitLab 17.4 or later) with the " +
-			"instance setting `receptive_cluster_agents_enabled` turned on (Admin > Settings > General > GitLab " +
-			"agent for Kubernetes). Every request needs the Maintainer role on the project, reads included.\n\n" +
+			"Receptive agents need GitLab Enterprise Edition 17.4 or later, self-managed, with an Ultimate licence " +
+			"and the instance setting `receptive_cluster_agents_enabled` turned on (Admin > Settings > General > " +
+			"GitLab agent for Kubernetes). Where one of these is missing, every operation fails with an error " +
+			"naming it, and a configuration in state stays there (`terraform state rm` forgets it, if that is what " +
+			"you want). Every request needs the Maintainer role on the project, reads included.\n\n" +
+			"Write certificates and the key as PEM on every GitLab version. GitLab EE 17.x takes and returns them " +
+			"Base64-encoded: the provider sends raw PEM (or the form it already saw this GitLab use), sends the " +
+			"create once more Base64-encoded when GitLab refuses it as not valid PEM (a refused create creates " +
+			"nothing), and compares GitLab's answers with the configuration by the certificates they hold, so the " +
+			"form never shows as a change.\n\n" +
 			"An agent has at most one URL configuration. GitLab cannot update one, so changing any input replaces " +
 			"it (except `project` written another way, and the first client key set after an import). Inputs are " +
 			"checked at plan time as GitLab would: the URL scheme, the certificates, the key and that it belongs " +
