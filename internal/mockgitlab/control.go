@@ -115,13 +115,14 @@ func (s *Server) serveControl(r *http.Request) *response {
 			return controlError(http.StatusBadRequest, "agent id must be an integer")
 		}
 		var body struct {
-			Name        string `json:"name"`
-			Description string `json:"description"`
+			Name            string `json:"name"`
+			Description     string `json:"description"`
+			CreatedByUserID int64  `json:"created_by_user_id"`
 		}
 		if err := decodeControlBody(r, &body, true); err != nil {
 			return controlError(http.StatusBadRequest, err.Error())
 		}
-		info, err := s.CreateGrandfatheredToken(id, body.Name, body.Description)
+		info, err := s.CreateGrandfatheredToken(id, body.Name, body.Description, body.CreatedByUserID)
 		if err != nil {
 			return controlFailure(err)
 		}

@@ -341,10 +341,10 @@ func TestGrandfatheredTokens(t *testing.T) {
 	tokens := fmt.Sprintf("/projects/20/cluster_agents/%d/tokens", a.ID)
 	var ids []int64
 	for i := range 3 {
-		r := e.post(fmt.Sprintf("/-/mock/agents/%d/tokens", a.ID), "", fmt.Sprintf(`{"name":"old-%d"}`, i))
+		r := e.post(fmt.Sprintf("/-/mock/agents/%d/tokens", a.ID), "", fmt.Sprintf(`{"name":"old-%d","created_by_user_id":2}`, i))
 		expectStatus(t, r, 201)
 		info := decode[TokenInfo](t, r)
-		if info.Token != "" || info.Status != "active" {
+		if info.Token != "" || info.Status != "active" || info.CreatedByUserID != 2 {
 			t.Fatalf("control answered %s", r.body)
 		}
 		ids = append(ids, info.ID)
@@ -361,6 +361,7 @@ func TestGrandfatheredTokens(t *testing.T) {
 	expectStatus(t, e.post(tokens, tokMaintainer, `{"name":"new"}`), 201)
 
 	expectStatus(t, e.post("/-/mock/agents/999/tokens", "", `{"name":"x"}`), 404)
+	expectStatus(t, e.post(fmt.Sprintf("/-/mock/agents/%d/tokens", a.ID), "", `{"name":"x","created_by_user_id":99}`), 404)
 	expectStatus(t, e.post(fmt.Sprintf("/-/mock/agents/%d/tokens", a.ID), "", `{"name":""}`), 400)
 	expectStatus(t, e.post(fmt.Sprintf("/-/mock/agents/%d/tokens", a.ID), "", ``), 400)
 }
