@@ -136,7 +136,7 @@ func (st *store) createURLConfig(a *agent, in urlConfigInput, now time.Time) (*u
 		msgs = append(msgs, msgURLInvalid)
 	}
 	if caCert != nil {
-		if _, ok := parsePEMCertificate(*caCert); !ok {
+		if !isPEMCertificate(*caCert) {
 			msgs = append(msgs, msgCACertInvalid)
 		}
 	}
@@ -146,14 +146,14 @@ func (st *store) createURLConfig(a *agent, in urlConfigInput, now time.Time) (*u
 	if mtls {
 		certOK := false
 		if clientCert != nil {
-			_, certOK = parsePEMCertificate(*clientCert)
+			certOK = isPEMCertificate(*clientCert)
 		}
 		if !certOK {
 			msgs = append(msgs, msgClientCertInvalid)
 		}
 		keyOK := false
 		if clientKey != nil {
-			_, keyOK = parsePEMPrivateKey(*clientKey)
+			keyOK = isPEMPrivateKey(*clientKey)
 		}
 		if !keyOK {
 			msgs = append(msgs, msgClientKeyInvalid)
@@ -228,31 +228,32 @@ func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
-// parsePEMCertificate parses the first PEM CERTIFICATE block of s as an X.509 certificate.
-func parsePEMCertificate(s string) (*x509.Certificate, bool) {
+// isPEMCertificate reports whether the first PEM CERTIFICATE block of s is an X.509 certificate.
+func isPEMCertificate(s string) bool {
 	rest := []byte(s)
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, false
+			return false
 		}
 		if block.Type == "CERTIFICATE" || block.Type == "X509 CERTIFICATE" {
-			cert, err := x509.ParseCertificate(block.Bytes)
-			return cert, err == nil
+			_, err := x509.ParseCertificate(block.Bytes)
+			return err == nil
 		}
 	}
 }
 
-// parsePEMPrivateKey parses the first PEM private key of s: PKCS#1 RSA, PKCS#8 or SEC 1 EC. Encrypted
-// keys and public keys are not private keys that can be read without a passphrase, so they fail.
-func parsePEMPrivateKey(s string) (crypto.Signer, bool) {
+// isPEMPrivateKey reports whether s holds a PEM private key: PKCS#1 RSA, PKCS#8 or SEC 1 EC (the first
+// one found). Encrypted keys and public keys are not private keys that can be read without a
+// passphrase, so they fail.
+func isPEMPrivateKey(s string) bool {
 	rest := []byte(s)
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, false
+			return false
 		}
 		var key any
 		var err error
@@ -264,15 +265,15 @@ func parsePEMPrivateKey(s string) (crypto.Signer, bool) {
 		case "EC PRIVATE KEY":
 			key, err = x509.ParseECPrivateKey(block.Bytes)
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, false
+			return false
 		default:
 			continue // e.g. EC PARAMETERS before an EC key
 		}
 		if err != nil || block.Headers["Proc-Type"] != "" {
-			return nil, false
+			return false
 		}
-		signer, ok := key.(crypto.Signer)
-		return signer, ok
+		_, ok := key.(crypto.Signer)
+		return ok
 	}
 }
 
