@@ -18,8 +18,10 @@ import (
 // 17.4, has no such route ({"error":"404 Not Found"}), and an Enterprise
 // Edition without the licence or the setting answers {"message":"404 Not
 // Found"} to both. The client asks what else GitLab tells: GET /metadata (the
-// edition and version, to every user) and, for administrators, GET
-// /application/settings and GET /license.
+// edition and version, to every user) and, for administrators, GET /license
+// (the plan). With an Ultimate licence, a closed gate means the setting is
+// off. GET /application/settings would tell the setting directly, but it
+// holds the instance's secrets, which must not reach even a TRACE log.
 
 // receptiveAgentsSince is the GitLab version that brought URL configurations.
 const receptiveAgentsSince = "17.4"
@@ -41,7 +43,6 @@ const (
 type instanceFacts struct {
 	version    string // e.g. "17.6.2-ee"
 	enterprise *bool
-	setting    *bool   // receptive_cluster_agents_enabled (administrators only)
 	plan       *string // licence plan, "" without a licence (administrators only, Enterprise Edition)
 }
 
@@ -94,7 +95,7 @@ func majorMinor(v string) ([2]int, bool) {
 
 // instanceFacts asks GitLab about itself, once per client: the edition and
 // version from GET /metadata, and, if the token is an administrator's, the
-// setting and the licence. What cannot be read stays unknown.
+// licence from GET /license. What cannot be read stays unknown.
 func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 	c.mu.Lock()
 	if c.facts != nil {
@@ -117,21 +118,15 @@ func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 		}
 	}
 	if f.enterprise == nil || *f.enterprise {
-		var settings map[string]any
-		if _, err := c.send(ctx, http.MethodGet, "application/settings", nil, &settings); err == nil {
-			if on, ok := settings["receptive_cluster_agents_enabled"].(bool); ok {
-				f.setting = &on
+		var licence *struct {
+			Plan string `json:"plan"`
+		}
+		if _, err := c.send(ctx, http.MethodGet, "license", nil, &licence); err == nil {
+			plan := ""
+			if licence != nil {
+				plan = strings.ToLower(licence.Plan)
 			}
-			var licence *struct {
-				Plan string `json:"plan"`
-			}
-			if _, err := c.send(ctx, http.MethodGet, "license", nil, &licence); err == nil {
-				plan := ""
-				if licence != nil {
-					plan = strings.ToLower(licence.Plan)
-				}
-				f.plan = &plan
-			}
+			f.plan = &plan
 		}
 	}
 	if ctx.Err() == nil {
@@ -145,30 +140,19 @@ func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 // receptiveGapOf says what is missing, from GitLab's answer (an unknown route,
 // or the {"message":"404 Not Found"} of a closed gate) and the facts.
 func receptiveGapOf(routeMissing bool, f instanceFacts) receptiveGap {
-	if routeMissing {
-		switch {
-		case f.enterprise != nil && !*f.enterprise:
-			return gapEdition
-		case f.olderThan(receptiveAgentsSince):
-			return gapVersion
-		}
-		return gapUnknown
-	}
-	ultimate := f.plan == nil || *f.plan == "ultimate" // unknown counts as possible
 	switch {
-	case f.setting == nil:
-		if f.plan != nil && !ultimate {
-			return gapLicence
-		}
+	case routeMissing && f.enterprise != nil && !*f.enterprise:
+		return gapEdition
+	case routeMissing && f.olderThan(receptiveAgentsSince):
+		return gapVersion
+	case routeMissing:
+		return gapUnknown
+	case f.plan == nil:
 		return gapLicenceOrSetting
-	case !*f.setting && f.plan != nil && !ultimate:
-		return gapLicenceAndSetting
-	case !*f.setting:
-		return gapSetting
-	case f.plan != nil && ultimate:
-		return gapUnknown // GitLab says both are in place, yet closes the gate
+	case *f.plan != "ultimate":
+		return gapLicence
 	}
-	return gapLicence
+	return gapSetting // Ultimate, and still closed: the setting is off
 }
 
 // How to switch receptive agents on.
@@ -224,18 +208,18 @@ func (c *Client) unavailableError(ctx context.Context, err error, resp *gl.Respo
 			"sources from the configuration.", answer, f.describe(), receptiveAgentsSince, whole)
 	case gapLicence:
 		what = "this GitLab has no Ultimate licence"
-		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint without an Ultimate "+
-			"licence. %s has the setting `receptive_cluster_agents_enabled` turned on, but %s. %s", answer,
-			f.describe(), licenceHowTo, whole)
+		licence := "no licence"
+		if f.plan != nil && *f.plan != "" {
+			licence = "a " + upperFirst(*f.plan) + " licence"
+		}
+		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint without an Ultimate licence. "+
+			"%s has %s, but %s. With Ultimate, the instance setting `receptive_cluster_agents_enabled` must be on "+
+			"too: %s. %s", answer, upperFirst(f.describe()), licence, licenceHowTo, settingHowTo, whole)
 	case gapSetting:
 		what = "the instance setting receptive_cluster_agents_enabled is off"
 		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint while the instance setting "+
-			"`receptive_cluster_agents_enabled` is off. To use receptive agents on %s, %s. Then run again.",
-			answer, f.describe(), settingHowTo)
-	case gapLicenceAndSetting:
-		what = "no Ultimate licence, and receptive_cluster_agents_enabled is off"
-		e.Detail = fmt.Sprintf("%s. %s lacks both what receptive agents need: %s; and %s. Then run again.",
-			answer, upperFirst(f.describe()), licenceHowTo, settingHowTo)
+			"`receptive_cluster_agents_enabled` is off (the instance has an Ultimate licence). To use receptive "+
+			"agents on %s, %s. Then run again.", answer, f.describe(), settingHowTo)
 	case gapLicenceOrSetting:
 		what = "no Ultimate licence, or receptive_cluster_agents_enabled is off"
 		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint when the instance has no "+

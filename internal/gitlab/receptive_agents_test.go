@@ -62,12 +62,13 @@ func TestReceptiveAgentsUnavailable_saysWhatIsMissing(t *testing.T) {
 		{
 			name: "no Ultimate licence, as an administrator sees it", settings: ee("premium", true), token: testRootToken,
 			summary: "this GitLab has no Ultimate licence",
-			detail:  []string{"has the setting `receptive_cluster_agents_enabled` turned on", "Ultimate licence (Admin > Subscription)"},
-			absent:  []string{"PUT /api/v4/application/settings"},
+			detail:  []string{"GitLab Enterprise Edition 19.0.0-ee has a Premium licence", "Ultimate licence (Admin > Subscription)", "must be on too"},
+			absent:  []string{"only an administrator"},
 		},
 		{
 			name: "no licence at all (free)", settings: ee("free", true), token: testRootToken,
 			summary: "this GitLab has no Ultimate licence",
+			detail:  []string{"has no licence"},
 		},
 		{
 			name: "setting off, as an administrator sees it", settings: ee("ultimate", false), token: testRootToken,
@@ -77,7 +78,7 @@ func TestReceptiveAgentsUnavailable_saysWhatIsMissing(t *testing.T) {
 		},
 		{
 			name: "neither, as an administrator sees it", settings: ee("premium", false), token: testRootToken,
-			summary: "no Ultimate licence, and receptive_cluster_agents_enabled is off",
+			summary: "this GitLab has no Ultimate licence",
 			detail:  []string{"Admin > Subscription", "PUT /api/v4/application/settings?receptive_cluster_agents_enabled=true"},
 		},
 		{
@@ -122,8 +123,12 @@ func TestReceptiveAgentsUnavailable_saysWhatIsMissing(t *testing.T) {
 			if n := mock.CountRequests(http.MethodGet, "/api/v4/metadata"); n != 1 {
 				t.Errorf("GET /metadata sent %d times, want 1", n)
 			}
-			if n := mock.CountRequests(http.MethodGet, "/api/v4/application/settings"); n > 1 {
-				t.Errorf("GET /application/settings sent %d times", n)
+			if n := mock.CountRequests(http.MethodGet, "/api/v4/license"); n > 1 {
+				t.Errorf("GET /license sent %d times", n)
+			}
+			// The application settings hold the instance's secrets: never read.
+			if n := mock.CountRequests("", "/api/v4/application/*"); n != 0 {
+				t.Errorf("the application settings were read %d times", n)
 			}
 		})
 	}

@@ -11,8 +11,8 @@ import (
 //     receptive_cluster_agents_enabled setting, else every URL-configuration endpoint answers
 //     {"message":"404 Not Found"};
 //   - before GitLab 17.4 neither edition has URL configurations or is_receptive;
-//   - GET /metadata tells every user the edition and version; GET /application/settings and (EE only)
-//     GET /license tell administrators the setting and the licence.
+//   - GET /metadata tells every user the edition and version; GET /license (EE only) tells
+//     administrators the licence.
 
 // receptiveAgentsMinor is GitLab 17.4, which brought URL configurations (receptive agents).
 const (
@@ -80,19 +80,6 @@ func (s *Server) getMetadata(*apiRequest) *response {
 		version += "-ee"
 	}
 	return jsonResponse(http.StatusOK, metadataJSON{Version: version, Revision: "mock", Enterprise: ee})
-}
-
-// getApplicationSettings serves GET /application/settings to administrators (others get 403): the few
-// settings the mock knows, receptive_cluster_agents_enabled on Enterprise Edition 17.4 and later.
-func (s *Server) getApplicationSettings(req *apiRequest) *response {
-	if !req.user.admin {
-		return errForbidden()
-	}
-	out := map[string]any{"id": 1}
-	if s.hasReceptiveAgents() {
-		out["receptive_cluster_agents_enabled"] = s.settings.ReceptiveAgents
-	}
-	return jsonResponse(http.StatusOK, out)
 }
 
 // licenseJSON is the part of GET /license the mock answers with.

@@ -78,10 +78,9 @@ func TestCommunityEdition(t *testing.T) {
 		t.Fatal("CE created a URL configuration")
 	}
 
-	// Metadata says Community Edition; the settings have no receptive agents.
+	// Metadata says Community Edition, which has no licence API.
 	expect(t, e.get("/metadata", tokDeveloper), 200,
 		`{"version":"19.0.0","revision":"mock","kas":{"enabled":false,"externalUrl":null,"externalK8sProxyUrl":null,"version":null},"enterprise":false}`)
-	expect(t, e.get("/application/settings", tokRoot), 200, `{"id":1}`)
 	expect(t, e.get("/license", tokRoot), 404, `{"error":"404 Not Found"}`)
 }
 
@@ -121,10 +120,7 @@ func TestEnterpriseEditionGates(t *testing.T) {
 			if m["enterprise"] != true || m["version"] != "19.0.0-ee" {
 				t.Fatalf("metadata = %v", m)
 			}
-			// Only an administrator reads the instance setting.
-			expect(t, e.get("/application/settings", tokMaintainer), 403, `{"message":"403 Forbidden"}`)
-			expect(t, e.get("/application/settings", tokRoot), 200,
-				fmt.Sprintf(`{"id":1,"receptive_cluster_agents_enabled":%v}`, tc.settings.ReceptiveAgents))
+			// Only an administrator reads the licence.
 			expect(t, e.get("/license", tokMaintainer), 403, `{"message":"403 Forbidden"}`)
 			wantLicence := fmt.Sprintf(`{"id":1,"plan":%q}`, tc.settings.Licence)
 			if tc.settings.Licence == "free" {

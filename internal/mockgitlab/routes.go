@@ -10,17 +10,16 @@ type routeKind int
 
 // The API routes the mock serves.
 const (
-	routeUser        routeKind = iota + 1 // /user
-	routeProject                          // /projects/:id
-	routeAgents                           // /projects/:id/cluster_agents
-	routeAgent                            // /projects/:id/cluster_agents/:agent_id
-	routeTokens                           // .../:agent_id/tokens
-	routeToken                            // .../:agent_id/tokens/:token_id
-	routeConfigs                          // .../:agent_id/url_configurations
-	routeConfig                           // .../:agent_id/url_configurations/:url_configuration_id
-	routeMetadata                         // /metadata
-	routeAppSettings                      // /application/settings
-	routeLicense                          // /license (EE)
+	routeUser     routeKind = iota + 1 // /user
+	routeProject                       // /projects/:id
+	routeAgents                        // /projects/:id/cluster_agents
+	routeAgent                         // /projects/:id/cluster_agents/:agent_id
+	routeTokens                        // .../:agent_id/tokens
+	routeToken                         // .../:agent_id/tokens/:token_id
+	routeConfigs                       // .../:agent_id/url_configurations
+	routeConfig                        // .../:agent_id/url_configurations/:url_configuration_id
+	routeMetadata                      // /metadata
+	routeLicense                       // /license (EE)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
@@ -54,9 +53,6 @@ func matchRoute(method, escapedPath string) *route {
 	}
 	if len(segs) == 1 && segs[0] == "license" && get {
 		return &route{kind: routeLicense}
-	}
-	if len(segs) == 2 && segs[0] == "application" && segs[1] == "settings" && get {
-		return &route{kind: routeAppSettings}
 	}
 	if len(segs) < 2 || segs[0] != "projects" {
 		return nil

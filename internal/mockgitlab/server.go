@@ -233,8 +233,6 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.urlConfigEndpoint(req)
 	case routeMetadata:
 		return s.getMetadata(req)
-	case routeAppSettings:
-		return s.getApplicationSettings(req)
 	case routeLicense:
 		return s.getLicense(req)
 	}
