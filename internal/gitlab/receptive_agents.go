@@ -224,8 +224,8 @@ func (c *Client) unavailableError(ctx context.Context, err error, resp *gl.Respo
 		what = "no Ultimate licence, or receptive_cluster_agents_enabled is off"
 		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint when the instance has no "+
 			"Ultimate licence or when the instance setting `receptive_cluster_agents_enabled` is off. GitLab gives "+
-			"the same answer to both, and only an administrator can tell which applies (the token given is not "+
-			"an administrator's). %s\n  - Licence: %s.\n  - Setting: %s.\nOnce both are in place, run again.",
+			"the same answer to both, and only an administrator can tell which applies (GitLab did not show this "+
+			"token the instance's licence: it is not an administrator's). %s\n  - Licence: %s.\n  - Setting: %s.\nOnce both are in place, run again.",
 			answer, whole, licenceHowTo, settingHowTo)
 	default:
 		what = "GitLab does not serve them"
