@@ -12,7 +12,7 @@ set -euo pipefail
 
 readonly PROVIDER_SOURCE="gitlabagent/gitlabagent"
 readonly PROVIDER_BINARY="terraform-provider-gitlabagent"
-# The maintainer's token of the mock's default seed: a mock credential.
+# The maintainer's token in the mock's seed (written below): a mock credential.
 readonly MOCK_TOKEN="glpat-mock-maintainer-0000000"
 readonly TOKEN_ADDRESS="gitlabagent_cluster_agent_token.demo"
 
@@ -106,10 +106,25 @@ step "Building the mock GitLab"
 go build -o "${work}/mockgitlab" ./internal/mockgitlab/cmd/mockgitlab
 
 step "Starting the mock GitLab on a free loopback port"
+# The GitLab it plays: EE Ultimate with receptive agents switched on, as an
+# administrator would (GitLab's default is off), and PEM certificates.
+cat >"${work}/seed.json" <<EOF
+{
+  "users": [
+    {"id": 1, "username": "root", "name": "Administrator", "admin": true, "tokens": []},
+    {"id": 2, "username": "maintainer", "name": "Maintainer", "admin": false, "tokens": ["${MOCK_TOKEN}"]}
+  ],
+  "projects": [
+    {"id": 20, "path_with_namespace": "root/test", "name": "test", "description": "",
+     "members": {"maintainer": "maintainer"}}
+  ],
+  "settings": {"edition": "ee", "licence": "ultimate", "receptive_agents": true, "certificate_encoding": "pem"}
+}
+EOF
 # In its own process group (set -m), so that Ctrl-C reaches Terraform, which
 # stops cleanly while the mock still answers, and not the mock; cleanup stops it.
 set -m
-"${work}/mockgitlab" -listen 127.0.0.1:0 >"${work}/mock.out" 2>"${work}/mock.err" &
+"${work}/mockgitlab" -listen 127.0.0.1:0 -seed "${work}/seed.json" >"${work}/mock.out" 2>"${work}/mock.err" &
 mock_pid=$!
 set +m
 
@@ -145,7 +160,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [[ "${answered}" == true ]] || fail "the mock GitLab at ${base_url} does not answer."
-echo "Mock GitLab at ${base_url} (project root/test, receptive agents enabled)"
+echo "Mock GitLab at ${base_url} (GitLab EE Ultimate, project root/test, receptive agents switched on)"
 
 step "Pointing Terraform at the provider just built (dev_overrides, temporary CLI configuration)"
 cat >"${work}/terraform.rc" <<EOF

@@ -54,8 +54,23 @@ type Env struct {
 // New starts a mock GitLab with the default seed for the duration of the test.
 func New(t *testing.T) *Env {
 	t.Helper()
+	return newEnv(t, mockgitlab.DefaultSeed())
+}
+
+// NewPlaying starts a mock GitLab with the default seed's users and projects,
+// playing the GitLab the settings describe: its edition, licence, version,
+// certificate encoding and whether receptive agents are switched on.
+func NewPlaying(t *testing.T, settings mockgitlab.SeedSettings) *Env {
+	t.Helper()
+	seed := mockgitlab.DefaultSeed()
+	seed.Settings = settings
+	return newEnv(t, seed)
+}
+
+func newEnv(t *testing.T, seed mockgitlab.Seed) *Env {
+	t.Helper()
 	PreCheck(t)
-	mock, err := mockgitlab.New(mockgitlab.DefaultSeed())
+	mock, err := mockgitlab.New(seed)
 	if err != nil {
 		t.Fatalf("starting the mock GitLab: %v", err)
 	}

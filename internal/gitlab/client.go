@@ -66,6 +66,10 @@ type Client struct {
 
 	mu       sync.Mutex
 	projects map[string]int64 // project path or id as written -> numeric id
+	facts    *instanceFacts   // what GitLab told about itself, once asked
+	// certEncoding is how this GitLab takes URL-configuration certificates,
+	// once seen: certPEM or certBase64.
+	certEncoding certificateEncoding
 
 	tokens agentTokens
 }

@@ -228,10 +228,14 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 		e.Detail = fmt.Sprintf("The operation ran out of time while waiting for GitLab for %s: raise the resource's `timeouts` if GitLab needs longer.", what)
 	case e.Status == 0:
 		e.Detail = fmt.Sprintf("No answer from GitLab for %s: %v. Check `base_url`, the network path to GitLab and its TLS settings (`cacert_file`, `ca_cert`, `insecure`).", what, err)
+	case e.Status == http.StatusUnauthorized && strings.Contains(e.GitLabMessage, "invalid_token") && strings.Contains(e.GitLabMessage, "expired"):
+		e.Detail = "GitLab rejected the token: it has expired (401 invalid_token)." + said + " Create a new token with the `api` scope (or extend this one's expiry date in GitLab) and set it as `token` (or GITLAB_TOKEN)."
+	case e.Status == http.StatusUnauthorized && strings.Contains(e.GitLabMessage, "invalid_token") && strings.Contains(e.GitLabMessage, "revoked"):
+		e.Detail = "GitLab rejected the token: it was revoked (401 invalid_token)." + said + " A revoked token cannot be used again: create a new token with the `api` scope and set it as `token` (or GITLAB_TOKEN)."
 	case e.Status == http.StatusUnauthorized:
 		e.Detail = "GitLab rejected the token (401 Unauthorized)." + said + " Check `token` (or GITLAB_TOKEN): it may be mistyped, expired or revoked, or belong to another GitLab instance than `base_url`."
 	case e.Status == http.StatusForbidden && strings.Contains(e.GitLabMessage, "insufficient_scope"):
-		e.Detail = fmt.Sprintf("The token may not %s (403 insufficient_scope).%s Use a token with the `api` scope; `read_api` allows reads only.", action, said)
+		e.Detail = fmt.Sprintf("The token may not %s (403 insufficient_scope): its scopes allow reading only, as `read_api` does.%s Set `token` (or GITLAB_TOKEN) to a token with the `api` scope; a `read_api` token is enough for `terraform plan` and data sources, not for apply.", action, said)
 	case e.Status == http.StatusForbidden:
 		e.Detail = fmt.Sprintf("The token's user is not allowed to %s (403 Forbidden) on %s.%s Registering and deleting agents, creating and revoking tokens and managing URL configurations need at least the Maintainer role on the project.", action, what, said)
 	case e.Status == http.StatusNotFound && strings.Contains(e.GitLabMessage, "Project Not Found"):

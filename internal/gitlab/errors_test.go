@@ -68,8 +68,18 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callGetAgent, callCheckAuth},
 			status:  401,
 			body:    `{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}`,
-			want:    []string{"`token`", "Token is expired"},
+			want:    []string{"it has expired", "Create a new token", "`token`", "Token is expired"},
+			wantNot: []string{"mistyped"},
 			wantMsg: "invalid_token: Token is expired. You can either do re-authorization or token refresh.",
+		},
+		{
+			name:    "401 revoked token",
+			calls:   []call{callRegisterAgent, callListAgents},
+			status:  401,
+			body:    `{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}`,
+			want:    []string{"it was revoked", "create a new token", "`token`", "Token was revoked"},
+			wantNot: []string{"mistyped"},
+			wantMsg: "invalid_token: Token was revoked. You have to re-authorize from the user.",
 		},
 		{
 			name:    "403 forbidden",
@@ -84,7 +94,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callRegisterAgent, callDeleteAgent},
 			status:  403,
 			body:    `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api"}`,
-			want:    []string{"`api` scope", "read_api", "insufficient_scope"},
+			want:    []string{"`api` scope", "read_api", "insufficient_scope", "`token`", "not for apply"},
 			wantNot: []string{"Maintainer"},
 		},
 		{

@@ -17,7 +17,7 @@ import (
 
 // URLConfiguration is a receptive agent's URL configuration as GitLab returns
 // it. GitLab always sends all seven keys, null when unset, and never the
-// client key.
+// client key. Certificates are PEM: the client decodes GitLab 17.x's Base64.
 type URLConfiguration struct {
 	ID         int64   `json:"id"`
 	AgentID    int64   `json:"agent_id"`
@@ -39,7 +39,8 @@ func (u *URLConfiguration) AuthType() string {
 }
 
 // CreateURLConfigurationOptions is the body of the create request.
-// Certificates and the key are raw PEM. ClientKey is a secret: request bodies
+// Certificates and the key are PEM; CreateURLConfiguration sends them in the
+// form the GitLab at hand takes (raw, or Base64-encoded on GitLab 17.x). ClientKey is a secret: request bodies
 // are never logged, and String / GoString leave it out, so printing the
 // options with fmt cannot leak it either.
 type CreateURLConfigurationOptions struct {
@@ -114,9 +115,12 @@ func (c *Client) ListURLConfigurations(ctx context.Context, project string, agen
 		target := agentTarget(project, agentID)
 		if routeMissing(resp) || plainNotFound(resp) {
 			// A missing agent is "404 Not found"; "404 Not Found" here is the gate.
-			return nil, unavailableError(err, resp, action, target)
+			return nil, c.unavailableError(ctx, err, resp, action, target)
 		}
 		return nil, explainURLConfiguration(err, resp, action, target)
+	}
+	for _, u := range list {
+		c.sawEncoding(u.decodeCertificates())
 	}
 	return list, nil
 }
@@ -131,12 +135,13 @@ func (c *Client) GetURLConfiguration(ctx context.Context, project string, agentI
 	var u URLConfiguration
 	resp, err := c.send(ctx, http.MethodGet, fmt.Sprintf("%s/%d", urlConfigurationsPath(project, agentID), id), nil, &u)
 	if err == nil {
+		c.sawEncoding(u.decodeCertificates())
 		return &u, nil
 	}
 	action := fmt.Sprintf("read URL configuration %d", id)
 	target := urlConfigurationTarget(project, agentID, id)
 	if routeMissing(resp) {
-		return nil, unavailableError(err, resp, action, target)
+		return nil, c.unavailableError(ctx, err, resp, action, target)
 	}
 	explained := explainURLConfiguration(err, resp, action, target)
 	if isMissing(explained) && !plainNotFound(resp) {
@@ -148,8 +153,8 @@ func (c *Client) GetURLConfiguration(ctx context.Context, project string, agentI
 	}
 	list, listErr := c.ListURLConfigurations(ctx, project, agentID)
 	switch {
-	case listErr != nil && isUnavailable(listErr):
-		return nil, unavailableError(err, resp, action, target)
+	case listErr != nil && IsUnavailable(listErr):
+		return nil, c.unavailableError(ctx, err, resp, action, target)
 	case listErr != nil:
 		return nil, explained
 	}
@@ -178,31 +183,73 @@ func configurationGone(notFound error, project string, agentID, id int64, list [
 // CreateURLConfiguration creates the agent's URL configuration with one POST:
 // JWT authentication without a client certificate (GitLab generates a key
 // pair and returns its public key), mTLS with ClientCert and ClientKey.
+// Certificates and the key are given as PEM; they are sent in the form this
+// GitLab takes (see certificate_encoding.go): when GitLab refuses them as not
+// valid PEM, which creates nothing, the POST is sent once more in the other
+// form. The answer's certificates are PEM.
 //
-// The POST is never repeated: when its outcome is unknown (a 5xx or no
-// answer), the agent's configurations are listed, and one matching the
-// request is taken as the one this request created.
+// A POST whose outcome is unknown (a 5xx or no answer) is never repeated: the
+// agent's configurations are listed, and one matching the request is taken as
+// the one this request created.
 func (c *Client) CreateURLConfiguration(ctx context.Context, project string, agentID int64, opt *CreateURLConfigurationOptions) (*URLConfiguration, error) {
-	var u URLConfiguration
-	resp, err := c.send(ctx, http.MethodPost, urlConfigurationsPath(project, agentID), opt, &u)
-	if err == nil {
-		return &u, nil
-	}
 	action := fmt.Sprintf("create the URL configuration of agent %d", agentID)
 	target := urlConfigurationTarget(project, agentID, 0)
+	form := c.encodingToSend()
+	u, resp, err := c.postURLConfiguration(ctx, project, agentID, opt.encoded(form))
+	var refused error // GitLab's refusal of the first form, when the other was tried
+	if err != nil && opt.hasCertificates() && StatusCode(err) == http.StatusBadRequest {
+		first := explainURLConfiguration(err, resp, action, target)
+		if refusedAsNotPEM(Message(first)) {
+			refused, form = first, form.other()
+			u, resp, err = c.postURLConfiguration(ctx, project, agentID, opt.encoded(form))
+		}
+	}
+	if err == nil {
+		c.sawEncoding(form)
+		u.decodeCertificates()
+		return u, nil
+	}
 	if routeMissing(resp) || plainNotFound(resp) {
 		// A missing agent is "404 Not found"; "404 Not Found" here is the gate.
-		return nil, unavailableError(err, resp, action, target)
+		return nil, c.unavailableError(ctx, err, resp, action, target)
 	}
 	explained := explainURLConfiguration(err, resp, action, target)
 	status := StatusCode(explained)
 	switch {
 	case status == http.StatusBadRequest && strings.Contains(Message(explained), alreadyExistsMessage):
 		return nil, c.alreadyExistsError(ctx, project, agentID, explained)
+	case status == http.StatusBadRequest && refused != nil && refusedAsNotPEM(Message(explained)):
+		return nil, refusedInBothForms(refused, explained, form)
 	case status == 0 || status >= http.StatusInternalServerError:
 		return c.reconcileURLConfiguration(ctx, project, agentID, opt, explained)
 	}
 	return nil, explained
+}
+
+// postURLConfiguration sends one create request as it is.
+func (c *Client) postURLConfiguration(ctx context.Context, project string, agentID int64, wire *CreateURLConfigurationOptions) (*URLConfiguration, *gl.Response, error) {
+	var u URLConfiguration
+	resp, err := c.send(ctx, http.MethodPost, urlConfigurationsPath(project, agentID), wire, &u)
+	if err != nil {
+		return nil, resp, err
+	}
+	return &u, resp, nil
+}
+
+// refusedInBothForms explains that GitLab refused the certificates as raw PEM
+// and as Base64-encoded PEM: they are not what GitLab accepts in either form.
+func refusedInBothForms(first, second error, secondForm certificateEncoding) error {
+	var e *Error
+	if !errors.As(second, &e) {
+		return second
+	}
+	out := *e
+	firstForm := secondForm.other()
+	out.Detail = fmt.Sprintf("GitLab refused the certificates or the key in both forms it may take: as %s (%s) "+
+		"and as %s (%s). Nothing was created. Check `client_cert`, `client_key` and `ca_cert`: each must be PEM "+
+		"(-----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY----- blocks) that OpenSSL can read.",
+		firstForm, validationMessages(Message(first)), secondForm, validationMessages(Message(second)))
+	return &out
 }
 
 // DeleteURLConfiguration deletes a URL configuration. One that no longer
@@ -216,9 +263,8 @@ func (c *Client) DeleteURLConfiguration(ctx context.Context, project string, age
 	action := fmt.Sprintf("delete URL configuration %d", id)
 	target := urlConfigurationTarget(project, agentID, id)
 	unavailable := func() error {
-		e := unavailableError(err, resp, action, target)
-		e.Detail += " Until then the configuration cannot be deleted and may still exist in GitLab; to have " +
-			"Terraform forget it anyway, `terraform state rm` its resource."
+		e := c.unavailableError(ctx, err, resp, action, target)
+		e.Detail += " Until then the configuration cannot be deleted and may still exist in GitLab."
 		return e
 	}
 	if routeMissing(resp) {
@@ -226,7 +272,7 @@ func (c *Client) DeleteURLConfiguration(ctx context.Context, project string, age
 	}
 	if plainNotFound(resp) {
 		// The configuration is gone, unless the whole API is switched off.
-		if _, listErr := c.ListURLConfigurations(ctx, project, agentID); listErr != nil && isUnavailable(listErr) {
+		if _, listErr := c.ListURLConfigurations(ctx, project, agentID); listErr != nil && IsUnavailable(listErr) {
 			return unavailable()
 		}
 		return nil
@@ -258,36 +304,6 @@ func notFoundBody(resp *gl.Response) string {
 		return ""
 	}
 	return resp.Header.Get(messageHeader)
-}
-
-// unavailableSummary starts the summary of every "receptive agents are off" error.
-const unavailableSummary = "Receptive agents are not available"
-
-func isUnavailable(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && strings.HasPrefix(e.Summary, unavailableSummary)
-}
-
-// unavailableError explains that the instance does not serve URL
-// configurations, and how an administrator changes that.
-func unavailableError(err error, resp *gl.Response, action string, t Target) *Error {
-	e := &Error{Status: http.StatusNotFound, GitLabMessage: gateMessage, err: err}
-	if resp != nil && resp.Response != nil {
-		if raw := resp.Header.Get(messageHeader); raw != "" {
-			e.GitLabMessage = bodyMessage([]byte(raw))
-		}
-	}
-	e.Summary = fmt.Sprintf("%s on this GitLab instance (failed to %s)", unavailableSummary, action)
-	e.Detail = fmt.Sprintf("GitLab answered 404 %q when asked to %s (%s), as it does on every "+
-		"URL-configuration endpoint when receptive agents are not available. Receptive agents (URL "+
-		"configurations) need:\n"+
-		"  - GitLab Ultimate on a self-managed instance, GitLab 17.4 or later; and\n"+
-		"  - the instance setting `receptive_cluster_agents_enabled`, off by default, which an administrator "+
-		"turns on in Admin > Settings > General > GitLab agent for Kubernetes, or with the application settings "+
-		"API: PUT /api/v4/application/settings?receptive_cluster_agents_enabled=true.\n"+
-		"Once both are in place, run again. If they already are, check `base_url` and that %s exists.",
-		e.GitLabMessage, action, t.String(), agentOf(t))
-	return e
 }
 
 func agentOf(t Target) string {
@@ -395,8 +411,19 @@ func matchesRequest(u *URLConfiguration, opt *CreateURLConfigurationOptions) boo
 	same := func(a, b *string) bool {
 		return strings.TrimSpace(valueOf(a)) == strings.TrimSpace(valueOf(b))
 	}
-	return u.URL == opt.URL && same(u.ClientCert, opt.ClientCert) && same(u.CACert, opt.CACert) &&
-		same(u.TLSHost, opt.TLSHost) && (u.ClientCert != nil) == (opt.ClientKey != nil)
+	sameCerts := func(a, b *string) bool {
+		return (a == nil) == (b == nil) && (a == nil || SameCertificates(*a, *b))
+	}
+	return u.URL == opt.URL && sameCerts(u.ClientCert, nullIfBlank(opt.ClientCert)) &&
+		sameCerts(u.CACert, nullIfBlank(opt.CACert)) && same(u.TLSHost, opt.TLSHost) &&
+		(u.ClientCert != nil) == (opt.ClientKey != nil)
+}
+
+func nullIfBlank(s *string) *string {
+	if s == nil || strings.TrimSpace(*s) == "" {
+		return nil
+	}
+	return s
 }
 
 func valueOf(s *string) string {

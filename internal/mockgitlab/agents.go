@@ -53,24 +53,25 @@ func (st *store) validateAgentName(projectID int64, name string) []string {
 	return msgs
 }
 
-// agentJSON is the Agent entity in its EE form (with is_receptive).
+// agentJSON is the Agent entity; is_receptive only in its EE form (see Server.renderAgent).
 type agentJSON struct {
 	ID              int64               `json:"id"`
 	Name            string              `json:"name"`
 	ConfigProject   projectIdentityJSON `json:"config_project"`
 	CreatedAt       string              `json:"created_at"`
 	CreatedByUserID *int64              `json:"created_by_user_id"`
-	IsReceptive     bool                `json:"is_receptive"`
+	IsReceptive     *bool               `json:"is_receptive,omitempty"`
 }
 
 // renderAgent builds the JSON of an agent.
 func (st *store) renderAgent(a *agent) agentJSON {
+	receptive := a.urlConfigID != 0
 	out := agentJSON{
 		ID:            a.id,
 		Name:          a.name,
-		ConfigProject: identityJSON(st.projects[a.projectID]),
+		ConfigProject: st.identityJSON(st.projects[a.projectID]),
 		CreatedAt:     formatTime(a.createdAt),
-		IsReceptive:   a.urlConfigID != 0,
+		IsReceptive:   &receptive,
 	}
 	if a.createdBy != 0 {
 		id := a.createdBy
@@ -118,7 +119,7 @@ func (s *Server) listAgents(req *apiRequest) *response {
 	}
 	var items []agentJSON
 	for _, a := range s.st.agentsOf(p.id) {
-		items = append(items, s.st.renderAgent(a))
+		items = append(items, s.renderAgent(a))
 	}
 	return paginate(req, items, pr, routeParamsFor(req))
 }
@@ -141,7 +142,7 @@ func (s *Server) getAgent(req *apiRequest) *response {
 	if a == nil {
 		return errRecordNotFound()
 	}
-	return jsonResponse(http.StatusOK, s.st.renderAgent(a))
+	return jsonResponse(http.StatusOK, s.renderAgent(a))
 }
 
 // createAgentEndpoint serves POST /projects/:id/cluster_agents (Maintainer).
@@ -162,7 +163,7 @@ func (s *Server) createAgentEndpoint(req *apiRequest) *response {
 	if err != nil {
 		return badRequest(err)
 	}
-	return jsonResponse(http.StatusCreated, s.st.renderAgent(a))
+	return jsonResponse(http.StatusCreated, s.renderAgent(a))
 }
 
 // deleteAgentEndpoint serves DELETE /projects/:id/cluster_agents/:agent_id (Maintainer). The agent's

@@ -17,7 +17,7 @@ func TestAgentCreateGetList(t *testing.T) {
 	e.srv.SetNow(fixedClock(created))
 	projCreated := decode[map[string]any](t, e.get("/projects/20", tokMaintainer))["created_at"].(string)
 
-	want := `{"id":1,"name":"agent-1","config_project":{"id":20,"description":"","name":"test","name_with_namespace":"root / test",` +
+	want := `{"id":1,"name":"agent-1","config_project":{"id":20,"description":"","name":"test","name_with_namespace":"Administrator / test",` +
 		`"path":"test","path_with_namespace":"root/test","created_at":"` + projCreated + `"},` +
 		`"created_at":"2024-05-01T10:00:00.123Z","created_by_user_id":2,"is_receptive":false}`
 	r := e.post("/projects/root%2Ftest/cluster_agents", tokMaintainer, `{"name":"agent-1"}`)

@@ -2,6 +2,7 @@ package mockgitlab
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -36,6 +37,46 @@ func (s *Server) authenticate(r *http.Request, p params) *user {
 	return s.st.userByToken[tok]
 }
 
+// GitLab's API-guard answers for tokens it knows but does not accept (lib/api/api_guard.rb, through
+// rack-oauth2): 401 invalid_token for an expired or revoked token, 403 insufficient_scope for a token
+// whose scopes do not allow the request.
+const (
+	msgTokenExpired      = "Token is expired. You can either do re-authorization or token refresh."
+	msgTokenRevoked      = "Token was revoked. You have to re-authorize from the user."
+	msgInsufficientScope = "The request requires higher privileges than provided by the access token."
+)
+
+// checkTokenAccess applies the state and scopes of the request's token, once its user is known: an
+// expired or revoked token answers 401 invalid_token, a read_api token anything but GET (or HEAD) 403
+// insufficient_scope. Tokens seeded in a user's Tokens have the api scope and never expire.
+func (s *Server) checkTokenAccess(req *apiRequest) *response {
+	t, limited := s.st.tokenLimits[credential(req.r, req.params)]
+	if !limited {
+		return nil
+	}
+	switch t.State {
+	case accessTokenExpired, accessTokenRevoked:
+		desc := msgTokenExpired
+		if t.State == accessTokenRevoked {
+			desc = msgTokenRevoked
+		}
+		resp := jsonResponse(http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
+		resp.header.Set("WWW-Authenticate", `Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="`+desc+`"`)
+		return resp
+	}
+	if len(t.Scopes) == 0 || slices.Contains(t.Scopes, "api") {
+		return nil
+	}
+	if req.method == http.MethodGet && slices.Contains(t.Scopes, "read_api") {
+		return nil
+	}
+	return jsonResponse(http.StatusForbidden, struct {
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		Scope            string `json:"scope"`
+	}{"insufficient_scope", msgInsufficientScope, "api"})
+}
+
 // userJSON is the GET /user answer.
 type userJSON struct {
 	ID       int64  `json:"id"`
@@ -48,5 +89,5 @@ type userJSON struct {
 // getCurrentUser serves GET /user.
 func (s *Server) getCurrentUser(req *apiRequest) *response {
 	u := req.user
-	return jsonResponse(http.StatusOK, userJSON{ID: u.id, Username: u.username, Name: u.username, State: "active", IsAdmin: u.admin})
+	return jsonResponse(http.StatusOK, userJSON{ID: u.id, Username: u.username, Name: u.name, State: "active", IsAdmin: u.admin})
 }

@@ -27,7 +27,7 @@ func TestAuthCredentialForms(t *testing.T) {
 				c.path = "/user"
 			}
 			r := e.send(c)
-			expect(t, r, 200, `{"id":2,"username":"maintainer","name":"maintainer","state":"active","is_admin":false}`)
+			expect(t, r, 200, `{"id":2,"username":"maintainer","name":"Maintainer","state":"active","is_admin":false}`)
 		})
 	}
 	t.Run("access_token in a form body", func(t *testing.T) {
@@ -36,7 +36,7 @@ func TestAuthCredentialForms(t *testing.T) {
 		expectStatus(t, r, 201)
 	})
 	t.Run("admin", func(t *testing.T) {
-		expect(t, e.get("/user", tokRoot), 200, `{"id":1,"username":"root","name":"root","state":"active","is_admin":true}`)
+		expect(t, e.get("/user", tokRoot), 200, `{"id":1,"username":"root","name":"Administrator","state":"active","is_admin":true}`)
 	})
 }
 

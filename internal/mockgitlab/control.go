@@ -22,6 +22,33 @@ type controlSettings struct {
 	LegacyRevokedTokenGet  *bool           `json:"legacy_revoked_token_get"`
 	RateLimit              json.RawMessage `json:"rate_limit"` // RateLimit, or null to turn it off
 	RateLimitHeadersAlways *bool           `json:"rate_limit_headers_always"`
+	Edition                *string         `json:"edition"`
+	Licence                *string         `json:"licence"`
+	CertificateEncoding    *string         `json:"certificate_encoding"`
+	GitLabVersion          *string         `json:"gitlab_version"`
+}
+
+// apply changes settings by the fields present in c.
+func (c controlSettings) apply(settings SeedSettings) SeedSettings {
+	if c.ReceptiveAgents != nil {
+		settings.ReceptiveAgents = *c.ReceptiveAgents
+	}
+	if c.Edition != nil {
+		settings.Edition = *c.Edition
+		if c.Licence == nil {
+			settings.Licence = "" // the new edition's default
+		}
+	}
+	if c.Licence != nil {
+		settings.Licence = *c.Licence
+	}
+	if c.CertificateEncoding != nil {
+		settings.CertificateEncoding = *c.CertificateEncoding
+	}
+	if c.GitLabVersion != nil {
+		settings.GitLabVersion = *c.GitLabVersion
+	}
+	return settings
 }
 
 // serveControl handles the /-/mock/ endpoints:
@@ -35,9 +62,14 @@ type controlSettings struct {
 //	DELETE /-/mock/url_configurations/{id}  delete a URL configuration out of band (is_receptive follows)
 //	PUT    /-/mock/projects/{id}/members/{username}  {"role":"reporter"}: set a member's role; "" or null removes
 //	POST   /-/mock/projects/{id}/rename  {"path_with_namespace":"group/new"}: rename or move a project
+//	POST   /-/mock/agents/{id}/tokens    {"name":"…","description":"…","created_by_user_id":2}: an active token
+//	                                      created as before GitLab 16.2, past the two-active-tokens limit
 //	PUT    /-/mock/settings              {"receptive_agents":bool,"legacy_revoked_token_get":bool,
 //	                                      "rate_limit":{"requests":N,"per_seconds":S} (null or 0 requests: off),
-//	                                      "rate_limit_headers_always":bool}; answers every setting
+//	                                      "rate_limit_headers_always":bool,
+//	                                      "edition":"ce|ee","licence":"free|premium|ultimate",
+//	                                      "certificate_encoding":"pem|base64","gitlab_version":"17.6.2"};
+//	                                      answers every setting
 //	POST   /-/mock/faults                inject a Fault (snake_case JSON): {"method","pattern","status","count",
 //	                                      "after_commit","body","headers","drop","delay_ms"}; status is
 //	                                      required unless drop or delay_ms is set, and not allowed with drop
@@ -74,6 +106,28 @@ func (s *Server) serveControl(r *http.Request) *response {
 			return controlError(http.StatusBadRequest, "token id must be an integer")
 		}
 		return s.controlToken(r, id, segs[2])
+	case len(segs) == 3 && segs[0] == "agents" && segs[2] == "tokens":
+		if m != http.MethodPost {
+			return controlMethodNotAllowed()
+		}
+		id, err := strconv.ParseInt(segs[1], 10, 64)
+		if err != nil {
+			return controlError(http.StatusBadRequest, "agent id must be an integer")
+		}
+		var body struct {
+			Name            string `json:"name"`
+			Description     string `json:"description"`
+			CreatedByUserID int64  `json:"created_by_user_id"`
+		}
+		if err := decodeControlBody(r, &body, true); err != nil {
+			return controlError(http.StatusBadRequest, err.Error())
+		}
+		info, err := s.CreateGrandfatheredToken(id, body.Name, body.Description, body.CreatedByUserID)
+		if err != nil {
+			return controlFailure(err)
+		}
+		info.Token = "" // the control API never shows secrets
+		return jsonResponse(http.StatusCreated, info)
 	case len(segs) == 2 && segs[0] == "agents":
 		if m != http.MethodDelete {
 			return controlMethodNotAllowed()
@@ -99,19 +153,29 @@ func (s *Server) serveControl(r *http.Request) *response {
 			return controlError(http.StatusBadRequest, err.Error())
 		}
 		s.mu.Lock()
+		settings := body.apply(s.settings)
+		if err := validateSettings(settings); err != nil {
+			s.mu.Unlock()
+			return controlError(http.StatusBadRequest, err.Error())
+		}
 		if limit != nil {
 			s.setRateLimit(limit.Requests, int64(limit.PerSeconds))
 		}
 		if body.RateLimitHeadersAlways != nil {
 			s.rate.headersAlways = *body.RateLimitHeadersAlways
 		}
-		if body.ReceptiveAgents != nil {
-			s.receptiveAgents = *body.ReceptiveAgents
-		}
+		s.settings = settings.normalized()
 		if body.LegacyRevokedTokenGet != nil {
 			s.legacyRevokedTokenGet = *body.LegacyRevokedTokenGet
 		}
-		current := map[string]any{"receptive_agents": s.receptiveAgents, "legacy_revoked_token_get": s.legacyRevokedTokenGet}
+		current := map[string]any{
+			"receptive_agents":         s.settings.ReceptiveAgents,
+			"legacy_revoked_token_get": s.legacyRevokedTokenGet,
+			"edition":                  s.settings.Edition,
+			"licence":                  s.settings.Licence,
+			"certificate_encoding":     s.settings.CertificateEncoding,
+			"gitlab_version":           s.settings.GitLabVersion,
+		}
 		current["rate_limit"], current["rate_limit_headers_always"] = s.rateLimitSetting(), s.rate.headersAlways
 		s.mu.Unlock()
 		return jsonResponse(http.StatusOK, current)

@@ -14,21 +14,25 @@ const (
 	maxCountLimit  = 10000 // above this GitLab omits X-Total, X-Total-Pages and rel="last"
 )
 
-// pageRequest is the effective page and page size.
+// pageRequest is the effective page and page size, and the page size the Link URLs carry.
 type pageRequest struct {
 	page    int64
 	perPage int64
+	// linkPerPage is per_page as requested (Grape's default 20 when absent): GitLab's Link URLs merge
+	// params[:per_page] into the query, so they keep a requested 500 while X-Per-Page says 100.
+	linkPerPage int64
 }
 
 // parsePagination validates page and per_page as Grape and Kaminari do: non-integers are invalid,
 // per_page=0 is rejected, a negative per_page falls back to the default, a per_page above 100 is clamped,
 // and a page below 1 means page 1.
 func parsePagination(p params, errs *[]string) pageRequest {
-	pr := pageRequest{page: 1, perPage: defaultPerPage}
+	pr := pageRequest{page: 1, perPage: defaultPerPage, linkPerPage: defaultPerPage}
 	if n, ok := p.optionalInt("page", errs); ok && n > 1 {
 		pr.page = n
 	}
 	if n, ok := p.optionalInt("per_page", errs); ok {
+		pr.linkPerPage = n
 		switch {
 		case n == 0:
 			*errs = append(*errs, "per_page has a value not allowed")
@@ -83,7 +87,7 @@ func paginate[T any](req *apiRequest, items []T, pr pageRequest, routeParams map
 
 	var links []string
 	link := func(page, rel string) {
-		links = append(links, "<"+pageURL(req, page, pr.perPage, routeParams)+`>; rel="`+rel+`"`)
+		links = append(links, "<"+pageURL(req, page, pr.linkPerPage, routeParams)+`>; rel="`+rel+`"`)
 	}
 	if prev != "" {
 		link(prev, "prev")

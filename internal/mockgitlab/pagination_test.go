@@ -146,13 +146,21 @@ func TestPaginationAgents(t *testing.T) {
 		if n := names(r); len(n) != 100 {
 			t.Fatalf("%d items", len(n))
 		}
-		checkLinkURL(t, e, parseLink(t, r.header.Get("Link"))["next"], path, "2", "100")
+		// GitLab's Link URLs merge the requested per_page, while X-Per-Page says what was served.
+		links := parseLink(t, r.header.Get("Link"))
+		checkLinkURL(t, e, links["next"], path, "2", "500")
+		checkLinkURL(t, e, links["last"], path, "3", "500")
 	})
 	t.Run("page below 1 and negative per_page", func(t *testing.T) {
 		r := e.get(path+"?page=0&per_page=-5", tokDeveloper)
 		if h := headersOf(r); h != (pageHeaders{"205", "11", "20", "1", "2", ""}) {
 			t.Fatalf("headers = %+v", h)
 		}
+		checkLinkURL(t, e, parseLink(t, r.header.Get("Link"))["next"], path, "2", "-5")
+	})
+	t.Run("per_page absent", func(t *testing.T) {
+		r := e.get(path+"?page=2", tokDeveloper)
+		checkLinkURL(t, e, parseLink(t, r.header.Get("Link"))["next"], path, "3", "20")
 	})
 	t.Run("follow next links", func(t *testing.T) {
 		// Like client-go's Scan: the next link's query replaces the request's.

@@ -68,12 +68,12 @@ type projectIdentityJSON struct {
 }
 
 // identityJSON renders the ProjectIdentity of p.
-func identityJSON(p *project) projectIdentityJSON {
+func (st *store) identityJSON(p *project) projectIdentityJSON {
 	return projectIdentityJSON{
 		ID:                p.id,
 		Description:       p.description,
 		Name:              p.name,
-		NameWithNamespace: p.nameWithNamespace(),
+		NameWithNamespace: st.nameWithNamespace(p),
 		Path:              p.path(),
 		PathWithNamespace: p.fullPath,
 		CreatedAt:         formatTime(p.createdAt),
@@ -95,7 +95,7 @@ func (s *Server) getProject(req *apiRequest) *response {
 		return errResp
 	}
 	return jsonResponse(http.StatusOK, projectJSON{
-		projectIdentityJSON: identityJSON(p),
+		projectIdentityJSON: s.st.identityJSON(p),
 		Visibility:          "private",
 		WebURL:              requestBase(req.r) + "/" + p.fullPath,
 	})

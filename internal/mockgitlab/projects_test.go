@@ -61,7 +61,7 @@ func TestProjectJSON(t *testing.T) {
 		"name":                "clusters",
 		"path":                "clusters",
 		"path_with_namespace": "infra/platform/clusters",
-		"name_with_namespace": "infra / platform / clusters",
+		"name_with_namespace": "Infra / Platform / clusters",
 		"description":         "",
 		"default_branch":      nil,
 		"web_url":             e.ts.URL + "/infra/platform/clusters",

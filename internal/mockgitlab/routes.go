@@ -10,14 +10,16 @@ type routeKind int
 
 // The API routes the mock serves.
 const (
-	routeUser    routeKind = iota + 1 // /user
-	routeProject                      // /projects/:id
-	routeAgents                       // /projects/:id/cluster_agents
-	routeAgent                        // /projects/:id/cluster_agents/:agent_id
-	routeTokens                       // .../:agent_id/tokens
-	routeToken                        // .../:agent_id/tokens/:token_id
-	routeConfigs                      // .../:agent_id/url_configurations
-	routeConfig                       // .../:agent_id/url_configurations/:url_configuration_id
+	routeUser     routeKind = iota + 1 // /user
+	routeProject                       // /projects/:id
+	routeAgents                        // /projects/:id/cluster_agents
+	routeAgent                         // /projects/:id/cluster_agents/:agent_id
+	routeTokens                        // .../:agent_id/tokens
+	routeToken                         // .../:agent_id/tokens/:token_id
+	routeConfigs                       // .../:agent_id/url_configurations
+	routeConfig                        // .../:agent_id/url_configurations/:url_configuration_id
+	routeMetadata                      // /metadata
+	routeLicense                       // /license (EE)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
@@ -45,6 +47,12 @@ func matchRoute(method, escapedPath string) *route {
 	get, post, del := method == http.MethodGet, method == http.MethodPost, method == http.MethodDelete
 	if len(segs) == 1 && segs[0] == "user" && get {
 		return &route{kind: routeUser}
+	}
+	if len(segs) == 1 && segs[0] == "metadata" && get {
+		return &route{kind: routeMetadata}
+	}
+	if len(segs) == 1 && segs[0] == "license" && get {
+		return &route{kind: routeLicense}
 	}
 	if len(segs) < 2 || segs[0] != "projects" {
 		return nil

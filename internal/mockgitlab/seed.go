@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -17,28 +18,146 @@ type Seed struct {
 }
 
 // SeedUser is one user of the mock instance together with the personal access tokens it authenticates with.
+// Tokens have the api scope and never expire; AccessTokens describes tokens with other scopes or states.
+// Name is the display name (GitLab's "Administrator" for root); when empty the username is used.
 type SeedUser struct {
-	ID       int64    `json:"id"`
-	Username string   `json:"username"`
-	Admin    bool     `json:"admin"`
-	Tokens   []string `json:"tokens"`
+	ID           int64             `json:"id"`
+	Username     string            `json:"username"`
+	Name         string            `json:"name,omitempty"`
+	Admin        bool              `json:"admin"`
+	Tokens       []string          `json:"tokens"`
+	AccessTokens []SeedAccessToken `json:"access_tokens,omitempty"`
 }
+
+// SeedAccessToken is a personal access token with explicit scopes and state.
+type SeedAccessToken struct {
+	Token string `json:"token"`
+	// Scopes are GitLab token scopes: "api" allows every request, "read_api" only GET and HEAD. When empty,
+	// "api".
+	Scopes []string `json:"scopes,omitempty"`
+	// State is "active" (the default), "expired" or "revoked". Expired and revoked tokens get GitLab's
+	// 401 invalid_token answer.
+	State string `json:"state,omitempty"`
+}
+
+// Access token states.
+const (
+	accessTokenActive  = "active"
+	accessTokenExpired = "expired"
+	accessTokenRevoked = "revoked"
+)
 
 // SeedProject is one project of the mock instance. Members maps a username to one of the roles
 // guest, reporter, developer, maintainer or owner. When Name is empty the last path segment is used.
+// NamespaceName is the display name of the namespace (GitLab's human_name), used in name_with_namespace:
+// when empty, a personal namespace (the path of a seeded user) takes that user's display name, and a group
+// its path segments joined by " / ".
 type SeedProject struct {
 	ID                int64             `json:"id"`
 	PathWithNamespace string            `json:"path_with_namespace"`
 	Name              string            `json:"name"`
+	NamespaceName     string            `json:"namespace_name,omitempty"`
 	Description       string            `json:"description"`
 	Members           map[string]string `json:"members"` // username -> guest|reporter|developer|maintainer|owner
 }
 
-// SeedSettings holds the instance-wide application settings the mock knows about.
+// SeedSettings says which GitLab the mock plays and holds the instance-wide application settings it
+// knows about. Empty fields take the defaults given with each.
 type SeedSettings struct {
 	// ReceptiveAgents is the receptive_cluster_agents_enabled application setting, which gates the
-	// URL-configuration endpoints.
+	// URL-configuration endpoints. Off by default, as in GitLab.
 	ReceptiveAgents bool `json:"receptive_agents"`
+	// Edition is "ee" (Enterprise Edition, the default) or "ce" (Community Edition). CE has no
+	// URL-configuration routes and no is_receptive on agents.
+	Edition string `json:"edition,omitempty"`
+	// Licence is the EE licence: "free", "premium" or "ultimate" (the default on EE; CE is always
+	// "free"). URL configurations need Ultimate.
+	Licence string `json:"licence,omitempty"`
+	// CertificateEncoding is how URL configurations take and return client_cert and ca_cert (and take
+	// client_key): "pem" (raw PEM, the default, as GitLab 19.x) or "base64" (Base64-encoded PEM, as
+	// GitLab EE 17.x).
+	CertificateEncoding string `json:"certificate_encoding,omitempty"`
+	// GitLabVersion is the version reported by GET /metadata, e.g. "17.6.2" (default
+	// DefaultGitLabVersion). Before 17.4 there are no URL-configuration routes and no is_receptive.
+	GitLabVersion string `json:"gitlab_version,omitempty"`
+}
+
+// Editions, licences and certificate encodings of SeedSettings.
+const (
+	EditionCE            = "ce"
+	EditionEE            = "ee"
+	LicenceFree          = "free"
+	LicencePremium       = "premium"
+	LicenceUltimate      = "ultimate"
+	EncodingPEM          = "pem"
+	EncodingBase64       = "base64"
+	DefaultGitLabVersion = "19.0.0"
+)
+
+// normalized returns the settings with every default filled in. It assumes validated settings.
+func (s SeedSettings) normalized() SeedSettings {
+	if s.Edition == "" {
+		s.Edition = EditionEE
+	}
+	if s.Licence == "" {
+		s.Licence = LicenceUltimate
+		if s.Edition == EditionCE {
+			s.Licence = LicenceFree
+		}
+	}
+	if s.CertificateEncoding == "" {
+		s.CertificateEncoding = EncodingPEM
+	}
+	if s.GitLabVersion == "" {
+		s.GitLabVersion = DefaultGitLabVersion
+	}
+	return s
+}
+
+// validateSettings checks the values of the settings.
+func validateSettings(s SeedSettings) error {
+	switch s.Edition {
+	case "", EditionCE, EditionEE:
+	default:
+		return fmt.Errorf("settings: edition %q is not one of %q, %q", s.Edition, EditionCE, EditionEE)
+	}
+	switch s.Licence {
+	case "", LicenceFree:
+	case LicencePremium, LicenceUltimate:
+		if s.Edition == EditionCE {
+			return fmt.Errorf("settings: licence %q needs edition %q (Community Edition is always free)", s.Licence, EditionEE)
+		}
+	default:
+		return fmt.Errorf("settings: licence %q is not one of %q, %q, %q", s.Licence, LicenceFree, LicencePremium, LicenceUltimate)
+	}
+	switch s.CertificateEncoding {
+	case "", EncodingPEM, EncodingBase64:
+	default:
+		return fmt.Errorf("settings: certificate_encoding %q is not one of %q, %q", s.CertificateEncoding, EncodingPEM, EncodingBase64)
+	}
+	if s.GitLabVersion != "" {
+		if _, _, ok := parseVersion(s.GitLabVersion); !ok {
+			return fmt.Errorf("settings: gitlab_version %q is not a version such as \"17.6.2\"", s.GitLabVersion)
+		}
+	}
+	return nil
+}
+
+// parseVersion reads the major and minor numbers of a version "MAJOR.MINOR[.PATCH]".
+func parseVersion(v string) (major, minor int, ok bool) {
+	parts := strings.Split(v, ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return 0, 0, false
+	}
+	nums := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || strconv.Itoa(n) != p {
+			return 0, 0, false
+		}
+		nums[i] = n
+	}
+	return nums[0], nums[1], true
 }
 
 // Access levels as GitLab numbers them.
@@ -60,9 +179,17 @@ var roleLevels = map[string]int{
 	"owner":      accessOwner,
 }
 
-// DefaultSeed returns the seed used when none is given: an admin (root), one user per role that matters
-// (maintainer, developer, reporter), a non-member (outsider), and two projects, one of them nested in
-// subgroups. Receptive agents are enabled.
+// Extra tokens of the default seed's maintainer: one with the read_api scope only, one expired, one revoked.
+const (
+	DefaultReadAPIToken = "glpat-mock-maintainer-readapi"
+	DefaultExpiredToken = "glpat-mock-maintainer-expired"
+	DefaultRevokedToken = "glpat-mock-maintainer-revoked"
+)
+
+// DefaultSeed returns the seed used when none is given: an admin (root, "Administrator"), one user per role
+// that matters (maintainer, developer, reporter), a non-member (outsider), and two projects, one of them
+// nested in subgroups. It plays GitLab EE Ultimate, PEM certificates, with receptive agents switched on
+// (GitLab's default is off).
 func DefaultSeed() Seed {
 	members := func(maintainerRole string) map[string]string {
 		return map[string]string{
@@ -73,17 +200,28 @@ func DefaultSeed() Seed {
 	}
 	return Seed{
 		Users: []SeedUser{
-			{ID: 1, Username: "root", Admin: true, Tokens: []string{"glpat-mock-root-000000000000"}},
-			{ID: 2, Username: "maintainer", Tokens: []string{"glpat-mock-maintainer-0000000"}},
-			{ID: 3, Username: "developer", Tokens: []string{"glpat-mock-developer-0000000"}},
-			{ID: 4, Username: "reporter", Tokens: []string{"glpat-mock-reporter-00000000"}},
-			{ID: 5, Username: "outsider", Tokens: []string{"glpat-mock-outsider-00000000"}},
+			{ID: 1, Username: "root", Name: "Administrator", Admin: true, Tokens: []string{"glpat-mock-root-000000000000"}},
+			{ID: 2, Username: "maintainer", Name: "Maintainer", Tokens: []string{"glpat-mock-maintainer-0000000"},
+				AccessTokens: []SeedAccessToken{
+					{Token: DefaultReadAPIToken, Scopes: []string{"read_api"}},
+					{Token: DefaultExpiredToken, State: accessTokenExpired},
+					{Token: DefaultRevokedToken, State: accessTokenRevoked},
+				}},
+			{ID: 3, Username: "developer", Name: "Developer", Tokens: []string{"glpat-mock-developer-0000000"}},
+			{ID: 4, Username: "reporter", Name: "Reporter", Tokens: []string{"glpat-mock-reporter-00000000"}},
+			{ID: 5, Username: "outsider", Name: "Outsider", Tokens: []string{"glpat-mock-outsider-00000000"}},
 		},
 		Projects: []SeedProject{
 			{ID: 20, PathWithNamespace: "root/test", Name: "test", Members: members("maintainer")},
-			{ID: 21, PathWithNamespace: "infra/platform/clusters", Name: "clusters", Members: members("owner")},
+			{ID: 21, PathWithNamespace: "infra/platform/clusters", Name: "clusters", NamespaceName: "Infra / Platform",
+				Members: members("owner")},
 		},
-		Settings: SeedSettings{ReceptiveAgents: true},
+		Settings: SeedSettings{
+			Edition:             EditionEE,
+			Licence:             LicenceUltimate,
+			ReceptiveAgents:     true,
+			CertificateEncoding: EncodingPEM,
+		},
 	}
 }
 
@@ -107,6 +245,9 @@ func ParseSeed(data []byte) (Seed, error) {
 
 // validateSeed checks a seed for consistency.
 func validateSeed(seed Seed) error {
+	if err := validateSettings(seed.Settings); err != nil {
+		return fmt.Errorf("seed %w", err)
+	}
 	userIDs := map[int64]bool{}
 	usernames := map[string]bool{}
 	tokens := map[string]bool{}
@@ -118,6 +259,9 @@ func validateSeed(seed Seed) error {
 		usernames[strings.ToLower(u.Username)] = true
 		for _, t := range u.Tokens {
 			tokens[t] = true
+		}
+		for _, t := range u.AccessTokens {
+			tokens[t.Token] = true
 		}
 	}
 	projectIDs := map[int64]bool{}
@@ -165,7 +309,21 @@ func validateUser(u SeedUser, ids map[int64]bool, usernames, tokens map[string]b
 		return fmt.Errorf("duplicate username %q", u.Username)
 	}
 	seen := map[string]bool{}
-	for _, t := range u.Tokens {
+	all := append([]string(nil), u.Tokens...)
+	for _, t := range u.AccessTokens {
+		all = append(all, t.Token)
+		for _, scope := range t.Scopes {
+			if scope != "api" && scope != "read_api" {
+				return fmt.Errorf("user %q has a token with unknown scope %q (want api or read_api)", u.Username, scope)
+			}
+		}
+		switch t.State {
+		case "", accessTokenActive, accessTokenExpired, accessTokenRevoked:
+		default:
+			return fmt.Errorf("user %q has a token with unknown state %q (want active, expired or revoked)", u.Username, t.State)
+		}
+	}
+	for _, t := range all {
 		if t == "" {
 			return fmt.Errorf("user %q has an empty token", u.Username)
 		}

@@ -24,7 +24,7 @@ type Server struct {
 	mu                    sync.Mutex
 	st                    *store
 	now                   func() time.Time
-	receptiveAgents       bool
+	settings              SeedSettings // normalized: every default filled in
 	legacyRevokedTokenGet bool
 	requests              []LoggedRequest
 	faults                []*Fault
@@ -45,7 +45,7 @@ func New(seed Seed) (*Server, error) {
 	if err := validateSeed(seed); err != nil {
 		return nil, err
 	}
-	s := &Server{now: time.Now, receptiveAgents: seed.Settings.ReceptiveAgents}
+	s := &Server{now: time.Now, settings: seed.Settings.normalized()}
 	st, err := newStore(seed, s.timestamp())
 	if err != nil {
 		return nil, err
@@ -178,7 +178,7 @@ func (s *Server) serveAPI(r *http.Request) *response {
 
 // handleAPI runs routing, authentication, fault injection and the endpoint.
 func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
-	if req.route == nil {
+	if req.route == nil || !s.serves(req.route.kind) {
 		return errRouteNotFound()
 	}
 	if parseErr != nil {
@@ -187,6 +187,9 @@ func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
 	req.user = s.authenticate(req.r, req.params)
 	if req.user == nil {
 		return errUnauthorized()
+	}
+	if refused := s.checkTokenAccess(req); refused != nil {
+		return refused
 	}
 	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
 	if fault != nil && !fault.AfterCommit {
@@ -228,6 +231,10 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getToken(req)
 	case routeConfigs, routeConfig:
 		return s.urlConfigEndpoint(req)
+	case routeMetadata:
+		return s.getMetadata(req)
+	case routeLicense:
+		return s.getLicense(req)
 	}
 	return errRouteNotFound()
 }
@@ -270,7 +277,26 @@ func (s *Server) CountRequests(method, pattern string) int {
 func (s *Server) SetReceptiveAgents(enabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.receptiveAgents = enabled
+	s.settings.ReceptiveAgents = enabled
+}
+
+// Settings returns the GitLab the mock plays and its settings, every default filled in.
+func (s *Server) Settings() SeedSettings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings
+}
+
+// SetSettings replaces the GitLab the mock plays and its settings, as if the instance were upgraded,
+// relicensed or reconfigured; empty fields take their defaults. Stored objects are kept.
+func (s *Server) SetSettings(settings SeedSettings) error {
+	if err := validateSettings(settings); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settings = settings.normalized()
+	return nil
 }
 
 // SetLegacyRevokedTokenGet makes GET of a revoked token answer 200 with status "revoked", as GitLab

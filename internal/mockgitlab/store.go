@@ -11,17 +11,19 @@ import (
 type user struct {
 	id       int64
 	username string
+	name     string // display name
 	admin    bool
 }
 
 // project is a project with its members (user id -> access level).
 type project struct {
-	id          int64
-	fullPath    string
-	name        string
-	description string
-	createdAt   time.Time
-	members     map[int64]int
+	id            int64
+	fullPath      string
+	name          string
+	namespaceName string // display name of the namespace; "" for the default (see SeedProject)
+	description   string
+	createdAt     time.Time
+	members       map[int64]int
 }
 
 // path returns the last segment of the full path.
@@ -29,11 +31,21 @@ func (p *project) path() string {
 	return p.fullPath[strings.LastIndex(p.fullPath, "/")+1:]
 }
 
-// nameWithNamespace joins the namespace segments and the project name with " / ".
-func (p *project) nameWithNamespace() string {
-	segs := strings.Split(p.fullPath, "/")
-	segs[len(segs)-1] = p.name
-	return strings.Join(segs, " / ")
+// nameWithNamespace is GitLab's "<namespace display name> / <project name>", e.g. "Administrator / test"
+// for root's project test. The namespace's display name is the seeded one; otherwise a personal
+// namespace (the path of a user) takes the user's display name, and a group its path segments joined by
+// " / ".
+func (st *store) nameWithNamespace(p *project) string {
+	ns := p.namespaceName
+	if ns == "" {
+		nsPath := namespaceOf(p.fullPath)
+		if u := st.usersByName[strings.ToLower(nsPath)]; u != nil {
+			ns = u.name
+		} else {
+			ns = strings.Join(strings.Split(nsPath, "/"), " / ")
+		}
+	}
+	return ns + " / " + p.name
 }
 
 // agent is a registered cluster agent.
@@ -84,6 +96,7 @@ type store struct {
 	users        map[int64]*user
 	usersByName  map[string]*user // lower-case username
 	userByToken  map[string]*user
+	tokenLimits  map[string]SeedAccessToken // tokens with scopes or a state other than api / active
 	projects     map[int64]*project
 	redirects    map[string]int64 // lower-case old full path -> project id
 	agents       map[int64]*agent
@@ -100,6 +113,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		users:       map[int64]*user{},
 		usersByName: map[string]*user{},
 		userByToken: map[string]*user{},
+		tokenLimits: map[string]SeedAccessToken{},
 		projects:    map[int64]*project{},
 		redirects:   map[string]int64{},
 		agents:      map[int64]*agent{},
@@ -117,12 +131,13 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 			name = sp.PathWithNamespace[strings.LastIndex(sp.PathWithNamespace, "/")+1:]
 		}
 		p := &project{
-			id:          sp.ID,
-			fullPath:    sp.PathWithNamespace,
-			name:        name,
-			description: sp.Description,
-			createdAt:   createdAt,
-			members:     map[int64]int{},
+			id:            sp.ID,
+			fullPath:      sp.PathWithNamespace,
+			name:          name,
+			namespaceName: sp.NamespaceName,
+			description:   sp.Description,
+			createdAt:     createdAt,
+			members:       map[int64]int{},
 		}
 		for username, role := range sp.Members {
 			u := st.usersByName[strings.ToLower(username)]
@@ -157,11 +172,19 @@ func (st *store) addUser(su SeedUser) error {
 	if err := validateUser(su, ids, names, tokens); err != nil {
 		return err
 	}
-	u := &user{id: su.ID, username: su.Username, admin: su.Admin}
+	name := su.Name
+	if name == "" {
+		name = su.Username
+	}
+	u := &user{id: su.ID, username: su.Username, name: name, admin: su.Admin}
 	st.users[u.id] = u
 	st.usersByName[strings.ToLower(u.username)] = u
 	for _, t := range su.Tokens {
 		st.userByToken[t] = u
+	}
+	for _, t := range su.AccessTokens {
+		st.userByToken[t.Token] = u
+		st.tokenLimits[t.Token] = t
 	}
 	return nil
 }
@@ -215,8 +238,16 @@ func (st *store) renameProject(id int64, newPath string) error {
 	// A path that is claimed again stops redirecting, as in GitLab.
 	delete(st.redirects, strings.ToLower(newPath))
 	st.redirects[strings.ToLower(p.fullPath)] = p.id
+	if namespaceOf(p.fullPath) != namespaceOf(newPath) {
+		p.namespaceName = "" // moved to another namespace: that namespace's name
+	}
 	p.fullPath = newPath
 	return nil
+}
+
+// namespaceOf is the namespace part of a full project path.
+func namespaceOf(fullPath string) string {
+	return fullPath[:strings.LastIndex(fullPath, "/")]
 }
 
 // agentsOf returns the project's agents ordered by name (then id).
@@ -291,6 +322,12 @@ func (st *store) createToken(a *agent, name string, description *string, userID 
 	if len(st.activeTokensOf(a.id)) >= 2 {
 		return nil, ErrTokenLimit
 	}
+	return st.insertToken(a, name, description, userID, now)
+}
+
+// insertToken validates and creates a token, without the two-active-tokens limit (which GitLab enforces
+// since 16.2; agents keep the tokens they had before).
+func (st *store) insertToken(a *agent, name string, description *string, userID int64, now time.Time) (*agentToken, error) {
 	if msgs := validateTokenFields(name, description); len(msgs) > 0 {
 		return nil, &ValidationError{Messages: msgs}
 	}

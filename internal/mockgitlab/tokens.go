@@ -251,6 +251,31 @@ func (s *Server) CreateToken(agentID int64, name, description string, userID int
 	return tokenInfo(t), nil
 }
 
+// CreateGrandfatheredToken creates an active agent token out of band past the two-active-tokens limit, as
+// GitLab allowed before 16.2 (agents keep such tokens after an upgrade). It runs the model validations
+// (*ValidationError) and returns the secret in TokenInfo.Token; an empty description is stored as null.
+// userID must be an existing user, or 0 for none.
+func (s *Server) CreateGrandfatheredToken(agentID int64, name, description string, userID int64) (TokenInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.st.agents[agentID]
+	if a == nil {
+		return TokenInfo{}, errorf(ErrNotFound, "agent %d", agentID)
+	}
+	if userID != 0 && s.st.users[userID] == nil {
+		return TokenInfo{}, errorf(ErrNotFound, "user %d", userID)
+	}
+	var desc *string
+	if description != "" {
+		desc = &description
+	}
+	t, err := s.st.insertToken(a, name, desc, userID, s.timestamp())
+	if err != nil {
+		return TokenInfo{}, err
+	}
+	return tokenInfo(t), nil
+}
+
 // withToken runs fn on a token under the lock, or reports ErrNotFound.
 func (s *Server) withToken(tokenID int64, fn func(t *agentToken)) error {
 	s.mu.Lock()

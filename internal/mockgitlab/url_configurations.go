@@ -35,14 +35,10 @@ const (
 	msgClientCertInvalid = "Client cert must be a valid PEM certificate"
 	msgClientKeyInvalid  = "Client key must be a valid PEM private key"
 	msgClientCertBlank   = "Client cert must be blank"
-	// msgClientKeyMismatch is a mock choice: GitLab does not check that the mTLS key belongs to the
-	// certificate (KAS fails later at connection time); the mock rejects the pair up front with this
-	// message so that tests can cover the case.
-	msgClientKeyMismatch = "Client key must match the client certificate"
 )
 
 // urlConfigJSON is the AgentUrlConfiguration entity: all seven keys, null when unset, never client_key.
-// Certificates are raw PEM (the newer EE form).
+// Certificates are raw PEM (the newer EE form) or strict Base64 of the PEM (GitLab EE 17.x).
 type urlConfigJSON struct {
 	ID         int64   `json:"id"`
 	AgentID    int64   `json:"agent_id"`
@@ -53,17 +49,60 @@ type urlConfigJSON struct {
 	TLSHost    *string `json:"tls_host"`
 }
 
-// renderURLConfig builds the JSON of a URL configuration.
-func renderURLConfig(c *urlConfig) urlConfigJSON {
+// renderURLConfig builds the JSON of a URL configuration, with certificates in the given encoding.
+func renderURLConfig(c *urlConfig, encoding string) urlConfigJSON {
+	cert := func(s *string) *string {
+		if s == nil || encoding != EncodingBase64 {
+			return s
+		}
+		enc := base64.StdEncoding.EncodeToString([]byte(*s))
+		return &enc
+	}
 	return urlConfigJSON{
 		ID:         c.id,
 		AgentID:    c.agentID,
 		URL:        c.url,
 		PublicKey:  c.publicKey,
-		ClientCert: c.clientCert,
-		CACert:     c.caCert,
+		ClientCert: cert(c.clientCert),
+		CACert:     cert(c.caCert),
 		TLSHost:    c.tlsHost,
 	}
+}
+
+// decodeBase64Params replaces client_cert, client_key and ca_cert by their Base64 decoding, as GitLab EE
+// 17.x does (Ruby's Base64.decode64, which skips characters outside the alphabet, so raw PEM decodes to
+// bytes that are no certificate).
+func (in *urlConfigInput) decodeBase64Params() {
+	for _, p := range []**string{&in.clientCert, &in.clientKey, &in.caCert} {
+		if *p != nil {
+			decoded := rubyDecode64(**p)
+			*p = &decoded
+		}
+	}
+}
+
+// rubyDecode64 is Ruby's lenient Base64.decode64 (unpack "m"): characters outside the Base64 alphabet
+// are skipped, decoding stops at the first "=", and an incomplete last group yields what bytes it can.
+func rubyDecode64(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '=' {
+			break
+		}
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+			b.WriteByte(c)
+		}
+	}
+	clean := b.String()
+	if len(clean)%4 == 1 {
+		clean = clean[:len(clean)-1]
+	}
+	out, err := base64.RawStdEncoding.DecodeString(clean)
+	if err != nil {
+		return ""
+	}
+	return string(out)
 }
 
 // urlConfigInput holds the create parameters.
@@ -82,20 +121,22 @@ func nullifyIfBlank(s *string) *string {
 
 // createURLConfig runs CreateUrlConfigurationService: one configuration per agent, then the model
 // validations; JWT mode (no client_key) generates an Ed25519 key pair, mTLS mode stores the client pair.
+// As in GitLab, a client_key that is sent at all chooses mTLS, even "" (which then fails validation),
+// and the key is not checked against the certificate (a mismatch fails only when GitLab connects).
 func (st *store) createURLConfig(a *agent, in urlConfigInput, now time.Time) (*urlConfig, error) {
 	if a.urlConfigID != 0 {
 		return nil, errURLConfigExists
 	}
+	mtls := in.clientKey != nil
 	clientCert, clientKey := nullifyIfBlank(in.clientCert), nullifyIfBlank(in.clientKey)
 	caCert, tlsHost := nullifyIfBlank(in.caCert), nullifyIfBlank(in.host)
-	mtls := clientKey != nil
 
 	var msgs []string
 	if !validAgentURL(in.url) {
 		msgs = append(msgs, msgURLInvalid)
 	}
 	if caCert != nil {
-		if _, ok := parsePEMCertificate(*caCert); !ok {
+		if !isPEMCertificate(*caCert) {
 			msgs = append(msgs, msgCACertInvalid)
 		}
 	}
@@ -103,20 +144,19 @@ func (st *store) createURLConfig(a *agent, in urlConfigInput, now time.Time) (*u
 		msgs = append(msgs, msgTLSHostInvalid)
 	}
 	if mtls {
-		var cert *x509.Certificate
 		certOK := false
 		if clientCert != nil {
-			cert, certOK = parsePEMCertificate(*clientCert)
+			certOK = isPEMCertificate(*clientCert)
 		}
 		if !certOK {
 			msgs = append(msgs, msgClientCertInvalid)
 		}
-		key, keyOK := parsePEMPrivateKey(*clientKey)
+		keyOK := false
+		if clientKey != nil {
+			keyOK = isPEMPrivateKey(*clientKey)
+		}
 		if !keyOK {
 			msgs = append(msgs, msgClientKeyInvalid)
-		}
-		if certOK && keyOK && !keyMatchesCert(key, cert) {
-			msgs = append(msgs, msgClientKeyMismatch)
 		}
 	} else if clientCert != nil {
 		msgs = append(msgs, msgClientCertBlank)
@@ -188,31 +228,32 @@ func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
-// parsePEMCertificate parses the first PEM CERTIFICATE block of s as an X.509 certificate.
-func parsePEMCertificate(s string) (*x509.Certificate, bool) {
+// isPEMCertificate reports whether the first PEM CERTIFICATE block of s is an X.509 certificate.
+func isPEMCertificate(s string) bool {
 	rest := []byte(s)
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, false
+			return false
 		}
 		if block.Type == "CERTIFICATE" || block.Type == "X509 CERTIFICATE" {
-			cert, err := x509.ParseCertificate(block.Bytes)
-			return cert, err == nil
+			_, err := x509.ParseCertificate(block.Bytes)
+			return err == nil
 		}
 	}
 }
 
-// parsePEMPrivateKey parses the first PEM private key of s: PKCS#1 RSA, PKCS#8 or SEC 1 EC. Encrypted
-// keys and public keys are not private keys that can be read without a passphrase, so they fail.
-func parsePEMPrivateKey(s string) (crypto.Signer, bool) {
+// isPEMPrivateKey reports whether s holds a PEM private key: PKCS#1 RSA, PKCS#8 or SEC 1 EC (the first
+// one found). Encrypted keys and public keys are not private keys that can be read without a
+// passphrase, so they fail.
+func isPEMPrivateKey(s string) bool {
 	rest := []byte(s)
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, false
+			return false
 		}
 		var key any
 		var err error
@@ -224,22 +265,16 @@ func parsePEMPrivateKey(s string) (crypto.Signer, bool) {
 		case "EC PRIVATE KEY":
 			key, err = x509.ParseECPrivateKey(block.Bytes)
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, false
+			return false
 		default:
 			continue // e.g. EC PARAMETERS before an EC key
 		}
 		if err != nil || block.Headers["Proc-Type"] != "" {
-			return nil, false
+			return false
 		}
-		signer, ok := key.(crypto.Signer)
-		return signer, ok
+		_, ok := key.(crypto.Signer)
+		return ok
 	}
-}
-
-// keyMatchesCert reports whether the private key belongs to the certificate's public key.
-func keyMatchesCert(key crypto.Signer, cert *x509.Certificate) bool {
-	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
-	return ok && pub.Equal(cert.PublicKey)
 }
 
 // urlConfigEndpoint serves the four URL-configuration endpoints. The order of checks is GitLab's:
@@ -250,8 +285,8 @@ func (s *Server) urlConfigEndpoint(req *apiRequest) *response {
 	if errResp != nil {
 		return errResp
 	}
-	if !s.receptiveAgents {
-		return errNotFoundPlain()
+	if s.urlConfigurationsGated() {
+		return errNotFoundPlain() // licence, then instance setting: the same answer
 	}
 	var errs []string
 	agentID := routeInt(req.route.agentSeg, "agent_id", &errs)
@@ -270,6 +305,9 @@ func (s *Server) urlConfigEndpoint(req *apiRequest) *response {
 	if len(errs) > 0 {
 		return paramErrors(errs)
 	}
+	if s.settings.CertificateEncoding == EncodingBase64 {
+		in.decodeBase64Params()
+	}
 	if s.st.accessLevel(req.user, p) < accessMaintainer {
 		return errForbidden()
 	}
@@ -282,7 +320,7 @@ func (s *Server) urlConfigEndpoint(req *apiRequest) *response {
 	case req.route.kind == routeConfigs && req.method == http.MethodGet:
 		items := []urlConfigJSON{}
 		if c := s.st.configOf(a); c != nil {
-			items = append(items, renderURLConfig(c))
+			items = append(items, renderURLConfig(c, s.settings.CertificateEncoding))
 		}
 		return jsonResponse(http.StatusOK, items)
 	case req.route.kind == routeConfigs:
@@ -290,14 +328,14 @@ func (s *Server) urlConfigEndpoint(req *apiRequest) *response {
 		if err != nil {
 			return badRequest(err)
 		}
-		return jsonResponse(http.StatusCreated, renderURLConfig(c))
+		return jsonResponse(http.StatusCreated, renderURLConfig(c, s.settings.CertificateEncoding))
 	}
 	c := s.st.configOf(a)
 	if c == nil || c.id != configID {
 		return errNotFoundPlain()
 	}
 	if req.method == http.MethodGet {
-		return jsonResponse(http.StatusOK, renderURLConfig(c))
+		return jsonResponse(http.StatusOK, renderURLConfig(c, s.settings.CertificateEncoding))
 	}
 	if modifiedSince(req.r, c.createdAt) {
 		return errPreconditionFailed()

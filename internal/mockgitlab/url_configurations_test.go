@@ -170,6 +170,8 @@ func TestURLConfigMTLS(t *testing.T) {
 		{"EC PKCS8 key", ec.cert, ec.pkcs8, 201},
 		{"RSA PKCS1 key", rs.cert, rs.pkcs1, 201},
 		{"RSA PKCS8 key", rs.cert, rs.pkcs8, 201},
+		// GitLab does not check that the key belongs to the certificate: stored as given.
+		{"key of another certificate", ec.cert, rs.pkcs8, 201},
 	}
 	e := newEnv(t)
 	for i, tc := range cases {
@@ -203,7 +205,6 @@ func TestURLConfigMTLS(t *testing.T) {
 
 func TestURLConfigValidation(t *testing.T) {
 	ec := genCert(t, false)
-	other := genCert(t, false)
 	e := newEnv(t)
 	const url = "grpcs://agent.example.com"
 	bad := func(msgs ...string) string {
@@ -230,16 +231,23 @@ func TestURLConfigValidation(t *testing.T) {
 		{"bad cert", map[string]any{"url": url, "client_cert": "junk", "client_key": ec.pkcs8}, 400, bad(msgClientCertInvalid)},
 		{"bad key", map[string]any{"url": url, "client_cert": ec.cert, "client_key": "junk"}, 400, bad(msgClientKeyInvalid)},
 		{"public key as key", map[string]any{"url": url, "client_cert": ec.cert, "client_key": ec.public}, 400, bad(msgClientKeyInvalid)},
-		{"mismatched key", map[string]any{"url": url, "client_cert": ec.cert, "client_key": other.pkcs8}, 400, bad(msgClientKeyMismatch)},
+		{"empty client_key chooses mTLS", map[string]any{"url": url, "client_key": ""}, 400, bad(msgClientCertInvalid, msgClientKeyInvalid)},
+		{"empty client_key with a certificate", map[string]any{"url": url, "client_cert": ec.cert, "client_key": ""}, 400, bad(msgClientKeyInvalid)},
+		{"blank client_key with a certificate", map[string]any{"url": url, "client_cert": ec.cert, "client_key": " \n"}, 400, bad(msgClientKeyInvalid)},
 		{"several", map[string]any{"url": "http://x", "ca_cert": "x", "tls_host": "a/b"}, 400, bad(msgURLInvalid, msgCACertInvalid, msgTLSHostInvalid)},
 		{"non-string url", map[string]any{"url": []string{"x"}}, 400, `{"error":"url is invalid"}`},
-		{"blank optionals become null", map[string]any{"url": url, "ca_cert": "", "tls_host": "  ", "client_cert": "", "client_key": ""}, 201, ""},
+		{"blank optionals become null", map[string]any{"url": url, "ca_cert": "", "tls_host": "  ", "client_cert": ""}, 201, ""},
+		{"null client_key is JWT", map[string]any{"url": url, "client_key": nil}, 201, ""},
 		{"ipv4 tls_host", map[string]any{"url": "grpc://10.0.0.1:8080", "tls_host": "10.0.0.1"}, 201, ""},
 		{"localhost", map[string]any{"url": "grpcs://localhost:4242"}, 201, ""},
 	}
+	blankAgent := int64(0)
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := e.mustAgent(20, fmt.Sprintf("v-%d", i))
+			if strings.HasPrefix(tc.name, "blank optionals") {
+				blankAgent = a.ID
+			}
 			r := e.post(fmt.Sprintf("/projects/20/cluster_agents/%d/url_configurations", a.ID), tokMaintainer, jsonBody(t, tc.body))
 			if tc.want == "" {
 				expectStatus(t, r, tc.status)
@@ -252,14 +260,9 @@ func TestURLConfigValidation(t *testing.T) {
 		})
 	}
 	// The blank case stored nulls and used JWT.
-	a := e.srv.Agents(20)
-	for _, ag := range a {
-		if ag.Name == "v-18" {
-			cfg, _ := e.srv.URLConfiguration(ag.ID)
-			if cfg.CACert != nil || cfg.TLSHost != nil || cfg.ClientCert != nil || cfg.PublicKey == nil {
-				t.Fatalf("blank optionals: %+v", cfg)
-			}
-		}
+	cfg, ok := e.srv.URLConfiguration(blankAgent)
+	if !ok || cfg.CACert != nil || cfg.TLSHost != nil || cfg.ClientCert != nil || cfg.PublicKey == nil {
+		t.Fatalf("blank optionals: %+v, %v", cfg, ok)
 	}
 }
 

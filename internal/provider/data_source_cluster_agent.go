@@ -55,7 +55,7 @@ func (d *clusterAgentDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			},
 			"is_receptive": schema.BoolAttribute{
 				MarkdownDescription: "Whether the agent has a URL configuration (receptive agent). Null on GitLab " +
-					"editions that do not report it.",
+					"editions and versions that do not report it (the Community Edition, GitLab before 17.4).",
 				Computed: true,
 			},
 		},

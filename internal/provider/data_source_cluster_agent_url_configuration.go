@@ -35,7 +35,7 @@ func urlConfigurationComputedAttributes() map[string]schema.Attribute {
 		},
 		"ca_cert": schema.StringAttribute{
 			MarkdownDescription: "PEM CA certificate(s) GitLab verifies the agent's server certificate with; null " +
-				"for the system's CAs.",
+				"for the system's CAs. PEM on every GitLab version (GitLab 17.x's Base64 answer is decoded).",
 			Computed: true,
 		},
 		"tls_host": schema.StringAttribute{
@@ -44,7 +44,8 @@ func urlConfigurationComputedAttributes() map[string]schema.Attribute {
 		},
 		"client_cert": schema.StringAttribute{
 			MarkdownDescription: "PEM client certificate GitLab presents to the agent (mTLS); null with JWT " +
-				"authentication. Its key is never returned by GitLab.",
+				"authentication. PEM on every GitLab version (GitLab 17.x's Base64 answer is decoded). Its key is " +
+				"never returned by GitLab.",
 			Computed: true,
 		},
 		"public_key": schema.StringAttribute{
@@ -79,7 +80,9 @@ func (d *clusterAgentURLConfigurationDataSource) Schema(_ context.Context, _ dat
 		MarkdownDescription: "Reads the URL configuration of a receptive agent: where GitLab connects to the agent " +
 			"and how it authenticates (JWT, with GitLab's `public_key`, or mTLS). Never the client key, which GitLab " +
 			"does not return. Needs the Maintainer role on the project (GitLab refuses Developers, whatever its " +
-			"documentation says), and receptive agents enabled on the instance (GitLab Ultimate, self-managed).",
+			"documentation says), and receptive agents on the instance (GitLab Enterprise Edition 17.4 or later, " +
+			"Ultimate, self-managed, with `receptive_cluster_agents_enabled` on); without them, an error names what " +
+			"is missing.",
 		Attributes: attributes,
 	}
 	addScopeAttributes(resp.Schema.Attributes, true)

@@ -41,7 +41,9 @@ func (d *clusterAgentURLConfigurationsDataSource) Schema(_ context.Context, _ da
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the URL configurations of an agent: none, or the one that makes it receptive " +
 			"(GitLab allows one per agent). Never client keys, which GitLab does not return. Needs the Maintainer " +
-			"role on the project, and receptive agents enabled on the instance (GitLab Ultimate, self-managed).",
+			"role on the project, and receptive agents on the instance (GitLab Enterprise Edition 17.4 or later, " +
+			"Ultimate, self-managed, with `receptive_cluster_agents_enabled` on); without them, an error names what " +
+			"is missing.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<project_id>:<agent_id>`, with the numeric project ID.",

@@ -95,7 +95,7 @@ func (r *clusterAgentResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"is_receptive": schema.BoolAttribute{
 				MarkdownDescription: "Whether the agent is receptive, i.e. has a URL configuration GitLab " +
 					"connects to. Refreshed on every read, so a URL configuration created in the same apply shows " +
-					"here from the next plan on. Null on GitLab editions that do not report it.",
+					"here from the next plan on. Null where GitLab does not report it (the Community Edition, GitLab before 17.4).",
 				Computed:      true,
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -33,6 +34,9 @@ const (
 	authTypeJWT  = "jwt"
 	authTypeMTLS = "mtls"
 )
+
+// urlConfigurationResourceType is the resource type, for the commands errors suggest.
+const urlConfigurationResourceType = "gitlabagent_cluster_agent_url_configuration"
 
 func newClusterAgentURLConfigurationResource() resource.Resource {
 	return &clusterAgentURLConfigurationResource{}
@@ -66,17 +70,20 @@ type clusterAgentURLConfigurationModel struct {
 }
 
 // urlConfigurationToAttributes maps GitLab's configuration onto the shared
-// attributes. A certificate or host GitLab returns differing from prior only
-// in surrounding white space or line endings keeps prior's spelling, so that
-// GitLab normalising PEM never plans a replacement.
+// attributes. Certificates come as PEM whatever form GitLab answered in
+// (GitLab 17.x answers Base64; the client decodes it), and are compared with
+// prior by the certificates they hold: the same certificates keep prior's
+// spelling (line wrapping, line endings, text around the blocks), so that
+// neither GitLab's form nor its normalising of PEM ever plans a replacement.
+// A host differing from prior only in surrounding white space keeps prior's.
 func urlConfigurationToAttributes(u *gitlab.URLConfiguration, prior urlConfigurationAttributes) urlConfigurationAttributes {
 	return urlConfigurationAttributes{
 		URLConfigurationID: types.Int64Value(u.ID),
 		AgentID:            types.Int64Value(u.AgentID),
 		URL:                types.StringValue(u.URL),
-		CACert:             sameTextOr(prior.CACert, u.CACert),
+		CACert:             sameCertificatesOr(prior.CACert, u.CACert),
 		TLSHost:            sameTextOr(prior.TLSHost, u.TLSHost),
-		ClientCert:         sameTextOr(prior.ClientCert, u.ClientCert),
+		ClientCert:         sameCertificatesOr(prior.ClientCert, u.ClientCert),
 		PublicKey:          types.StringPointerValue(u.PublicKey),
 		AuthType:           types.StringValue(u.AuthType()),
 	}
@@ -87,6 +94,13 @@ func sameTextOr(prior types.String, got *string) types.String {
 		return prior
 	}
 	return types.StringPointerValue(got)
+}
+
+func sameCertificatesOr(prior types.String, got *string) types.String {
+	if got != nil && !prior.IsNull() && !prior.IsUnknown() && gitlab.SameCertificates(prior.ValueString(), *got) {
+		return prior
+	}
+	return sameTextOr(prior, got)
 }
 
 func normalizeText(s string) string {
@@ -112,9 +126,16 @@ func (r *clusterAgentURLConfigurationResource) Schema(ctx context.Context, _ res
 			"signed by a key pair GitLab generates (`auth_type = \"jwt\"`: give `public_key` to the agent) or with a " +
 			"client certificate (`auth_type = \"mtls\"`: set `client_cert` and its key, `client_key` or, with " +
 			"Terraform 1.11 and later, the write-only `client_key_wo`).\n\n" +
-			"Receptive agents need GitLab Ultimate on a self-managed instance (GitLab 17.4 or later) with the " +
-			"instance setting `receptive_cluster_agents_enabled` turned on (Admin > Settings > General > GitLab " +
-			"agent for Kubernetes). Every request needs the Maintainer role on the project, reads included.\n\n" +
+			"Receptive agents need GitLab Enterprise Edition 17.4 or later, self-managed, with an Ultimate licence " +
+			"and the instance setting `receptive_cluster_agents_enabled` turned on (Admin > Settings > General > " +
+			"GitLab agent for Kubernetes). Where one of these is missing, every operation fails with an error " +
+			"naming it, and a configuration in state stays there (`terraform state rm` forgets it, if that is what " +
+			"you want). Every request needs the Maintainer role on the project, reads included.\n\n" +
+			"Write certificates and the key as PEM on every GitLab version. GitLab EE 17.x takes and returns them " +
+			"Base64-encoded: the provider sends raw PEM (or the form it already saw this GitLab use), sends the " +
+			"create once more Base64-encoded when GitLab refuses it as not valid PEM (a refused create creates " +
+			"nothing), and compares GitLab's answers with the configuration by the certificates they hold, so the " +
+			"form never shows as a change.\n\n" +
 			"An agent has at most one URL configuration. GitLab cannot update one, so changing any input replaces " +
 			"it (except `project` written another way, and the first client key set after an import). Inputs are " +
 			"checked at plan time as GitLab would: the URL scheme, the certificates, the key and that it belongs " +
@@ -380,6 +401,10 @@ func (r *clusterAgentURLConfigurationResource) Read(ctx context.Context, req res
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	if gitlab.IsUnavailable(err) {
+		addUnavailableError(&resp.Diagnostics, err, "refresh", id, agentID)
+		return
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, err)
 		return
@@ -436,11 +461,31 @@ func (r *clusterAgentURLConfigurationResource) Delete(ctx context.Context, req r
 	}
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
 	defer cancel()
-	err := client.DeleteURLConfiguration(ctx, apiProject(state.Project, state.ProjectID), state.AgentID.ValueInt64(),
-		state.URLConfigurationID.ValueInt64())
-	if err != nil {
+	agentID, id := state.AgentID.ValueInt64(), state.URLConfigurationID.ValueInt64()
+	err := client.DeleteURLConfiguration(ctx, apiProject(state.Project, state.ProjectID), agentID, id)
+	switch {
+	case gitlab.IsUnavailable(err):
+		addUnavailableError(&resp.Diagnostics, err, "delete", id, agentID)
+	case err != nil:
 		addError(&resp.Diagnostics, err)
 	}
+}
+
+// addUnavailableError reports that GitLab no longer serves URL configurations
+// (edition, licence or setting) while a configuration is in state: the
+// configuration is not taken for deleted, state stays as it is, and the user
+// is told how to make Terraform forget it if that is what they want.
+func addUnavailableError(diags *diag.Diagnostics, err error, action string, id, agentID int64) {
+	var e *gitlab.Error
+	if !errors.As(err, &e) {
+		addError(diags, err)
+		return
+	}
+	diags.AddError(e.Summary, fmt.Sprintf("%s\n\nTerraform could not %s URL configuration %d of agent %d, and does "+
+		"not take GitLab's 404 for a deletion: the configuration may still exist, and state is left as it is. Once "+
+		"receptive agents are available again, run again. If you really want Terraform to forget the "+
+		"configuration (it stays in GitLab, if it is there), remove it from state:\n"+
+		"  terraform state rm %s.<name>", e.Detail, action, id, agentID, urlConfigurationResourceType))
 }
 
 // ImportState accepts "<project>:<agent_id>:<url_configuration_id>"; Read

@@ -673,7 +673,7 @@ func TestAccClusterAgentURLConfiguration_gitlabErrors(t *testing.T) {
 			{
 				PreConfig:   func() { env.Mock.SetReceptiveAgents(false) },
 				Config:      env.Config(jwt),
-				ExpectError: acctest.ErrorRegexp(receptiveUnavailable, "GitLab Ultimate", "17.4", receptiveSettingFixed, "Admin > Settings > General > GitLab agent for Kubernetes"),
+				ExpectError: acctest.ErrorRegexp(receptiveUnavailable, "no Ultimate licence, or "+receptiveSettingFixed+" is off", "17.4", "GitLab Ultimate", "Admin > Settings > General > GitLab agent for Kubernetes"),
 			},
 			{
 				PreConfig: func() {

@@ -1,0 +1,101 @@
+package mockgitlab
+
+import (
+	"net/http"
+)
+
+// The GitLab the mock plays (SeedSettings) decides which routes exist and what some answers hold:
+//   - Community Edition has no URL-configuration routes (an unknown route: {"error":"404 Not Found"})
+//     and its agents have no is_receptive;
+//   - on Enterprise Edition, URL configurations need an Ultimate licence and the
+//     receptive_cluster_agents_enabled setting, else every URL-configuration endpoint answers
+//     {"message":"404 Not Found"};
+//   - before GitLab 17.4 neither edition has URL configurations or is_receptive;
+//   - GET /metadata tells every user the edition and version; GET /license (EE only) tells
+//     administrators the licence.
+
+// receptiveAgentsMinor is GitLab 17.4, which brought URL configurations (receptive agents).
+const (
+	receptiveAgentsMajor = 17
+	receptiveAgentsMinor = 4
+)
+
+// hasReceptiveAgents reports whether the GitLab played has the URL-configuration API and is_receptive:
+// Enterprise Edition 17.4 or later, whatever its licence and settings.
+func (s *Server) hasReceptiveAgents() bool {
+	if s.settings.Edition != EditionEE {
+		return false
+	}
+	major, minor, _ := parseVersion(s.settings.GitLabVersion)
+	return major > receptiveAgentsMajor || (major == receptiveAgentsMajor && minor >= receptiveAgentsMinor)
+}
+
+// serves reports whether the GitLab played has routes of this kind.
+func (s *Server) serves(kind routeKind) bool {
+	switch kind {
+	case routeConfigs, routeConfig:
+		return s.hasReceptiveAgents()
+	case routeLicense:
+		return s.settings.Edition == EditionEE
+	}
+	return true
+}
+
+// urlConfigurationsGated reports whether the licence or the instance setting closes the
+// URL-configuration endpoints (404 {"message":"404 Not Found"}).
+func (s *Server) urlConfigurationsGated() bool {
+	return s.settings.Licence != LicenceUltimate || !s.settings.ReceptiveAgents
+}
+
+// renderAgent is the Agent entity of the GitLab played: with is_receptive on EE 17.4 and later.
+func (s *Server) renderAgent(a *agent) agentJSON {
+	out := s.st.renderAgent(a)
+	if !s.hasReceptiveAgents() {
+		out.IsReceptive = nil
+	}
+	return out
+}
+
+// metadataJSON is the GET /metadata answer (GitLab 15.2 and later).
+type metadataJSON struct {
+	Version    string      `json:"version"`
+	Revision   string      `json:"revision"`
+	KAS        metadataKAS `json:"kas"`
+	Enterprise bool        `json:"enterprise"`
+}
+
+// metadataKAS describes the agent server (KAS); the mock has none.
+type metadataKAS struct {
+	Enabled             bool    `json:"enabled"`
+	ExternalURL         *string `json:"externalUrl"`
+	ExternalK8sProxyURL *string `json:"externalK8sProxyUrl"`
+	Version             *string `json:"version"`
+}
+
+// getMetadata serves GET /metadata: the version ("-ee" on Enterprise Edition) and the edition.
+func (s *Server) getMetadata(*apiRequest) *response {
+	version := s.settings.GitLabVersion
+	ee := s.settings.Edition == EditionEE
+	if ee {
+		version += "-ee"
+	}
+	return jsonResponse(http.StatusOK, metadataJSON{Version: version, Revision: "mock", Enterprise: ee})
+}
+
+// licenseJSON is the part of GET /license the mock answers with.
+type licenseJSON struct {
+	ID   int64  `json:"id"`
+	Plan string `json:"plan"`
+}
+
+// getLicense serves GET /license (Enterprise Edition) to administrators (others get 403): the licence's
+// plan, or null without a licence (the free tier).
+func (s *Server) getLicense(req *apiRequest) *response {
+	if !req.user.admin {
+		return errForbidden()
+	}
+	if s.settings.Licence == LicenceFree {
+		return jsonResponse(http.StatusOK, nil)
+	}
+	return jsonResponse(http.StatusOK, licenseJSON{ID: 1, Plan: s.settings.Licence})
+}
