@@ -110,7 +110,7 @@ output "receptive_agent_public_key" {
 output "agents" {
   description = "The project's agents, by name."
   value = {
-    for a in data.gitlabagent_cluster_agents.all.agents : a.name => {
+    for a in data.gitlabagent_cluster_agents.all.cluster_agents : a.name => {
       agent_id     = a.agent_id
       is_receptive = a.is_receptive
     }

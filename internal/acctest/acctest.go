@@ -186,10 +186,10 @@ func (e *Env) ExpectRequests(method, pattern string, want int) resource.TestChec
 	}
 }
 
-// Timestamp renders a mock timestamp as the provider stores it: RFC 3339 in
-// UTC with GitLab's millisecond precision.
+// Timestamp renders a mock timestamp as GitLab sends it and the provider
+// stores it: UTC, with exactly three fractional digits ("…41.950Z").
 func Timestamp(t time.Time) string {
-	return t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano)
+	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // ErrorRegexp matches a diagnostic that contains each of the given texts, in

@@ -254,8 +254,7 @@ func checkObjectInMock(env *acctest.Env, typ string, isData bool, attrs map[stri
 			"id":         fmt.Sprintf("%d:%d", a.ProjectID, a.ID),
 		}
 		if isData {
-			// A resource's is_receptive is as of its last read: an agent
-			// made receptive later in the same apply still says false.
+			// Only the data source has is_receptive (see the resource's description).
 			want["is_receptive"] = strconv.FormatBool(a.IsReceptive)
 		}
 		return expectAttributes(attrs, want, isData)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -36,7 +34,6 @@ type clusterAgentModel struct {
 	AgentID         types.Int64  `tfsdk:"agent_id"`
 	CreatedAt       types.String `tfsdk:"created_at"`
 	CreatedByUserID types.Int64  `tfsdk:"created_by_user_id"`
-	IsReceptive     types.Bool   `tfsdk:"is_receptive"`
 }
 
 func (r *clusterAgentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -49,7 +46,12 @@ func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaReques
 			"in the project's repository at `.gitlab/agents/<name>/config.yaml`; the cluster connects with a token " +
 			"from `gitlabagent_cluster_agent_token`.\n\n" +
 			"Deleting the agent also deletes all its tokens and its URL configuration in GitLab, which disconnects " +
-			"the cluster. Changing `name` replaces the agent.",
+			"the cluster. Changing `name` replaces the agent.\n\n" +
+			"Whether the agent is receptive is not an attribute of this resource: in one apply the agent is " +
+			"registered before its `gitlabagent_cluster_agent_url_configuration`, so a value kept here would be " +
+			"stale until the next refresh. An agent is receptive exactly when it has a URL configuration; to read " +
+			"GitLab's `is_receptive`, use the `gitlabagent_cluster_agent` data source with `depends_on` on the URL " +
+			"configuration, which reads it after the configuration exists, in the same apply.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<project_id>:<agent_id>`, with the numeric project ID.",
@@ -81,13 +83,6 @@ func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaReques
 				Computed:            true,
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
-			"is_receptive": schema.BoolAttribute{
-				MarkdownDescription: "Whether the agent is receptive, i.e. has a URL configuration GitLab " +
-					"connects to. Refreshed on every read, so a URL configuration created in the same apply shows " +
-					"here from the next plan on. Null on GitLab editions that do not report it.",
-				Computed:      true,
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
 		},
 	}
 }
@@ -100,7 +95,6 @@ func agentToModel(a *gitlab.Agent, m *clusterAgentModel) {
 	m.Name = types.StringValue(a.Name)
 	m.CreatedAt = timeValue(a.CreatedAt)
 	m.CreatedByUserID = optionalID(a.CreatedByUserID)
-	m.IsReceptive = types.BoolPointerValue(a.IsReceptive)
 }
 
 func (r *clusterAgentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -190,14 +184,6 @@ func apiProject(project types.String, projectID types.Int64) string {
 		return strconv.FormatInt(projectID.ValueInt64(), 10)
 	}
 	return project.ValueString()
-}
-
-// timeValue renders a GitLab timestamp as RFC 3339, or null.
-func timeValue(t *time.Time) types.String {
-	if t == nil {
-		return types.StringNull()
-	}
-	return types.StringValue(t.UTC().Format(time.RFC3339Nano))
 }
 
 // optionalID maps GitLab's 0 (JSON null) to a null ID.
