@@ -124,7 +124,38 @@ func prepareEnvironment() error {
 			}
 		}
 	}
+	// OpenTofu resolves providers written without a host on its own
+	// registry: terraform-plugin-testing must serve them there too.
+	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && isOpenTofu(os.Getenv("TF_ACC_TERRAFORM_PATH")) {
+		if err := os.Setenv("TF_ACC_PROVIDER_HOST", OpenTofuRegistry); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// OpenTofuRegistry is the host OpenTofu resolves provider sources on.
+const OpenTofuRegistry = "registry.opentofu.org"
+
+// isOpenTofu tells whether the binary is OpenTofu: `tofu version` prints
+// "OpenTofu v1.x.y" first.
+func isOpenTofu(binary string) bool {
+	if binary == "" {
+		return false
+	}
+	out, err := exec.Command(binary, "version").Output()
+	return err == nil && strings.HasPrefix(string(out), "OpenTofu")
+}
+
+// ProviderHost is the registry host providers served by a test are known
+// by: TF_ACC_PROVIDER_HOST, which PreCheck sets for OpenTofu, else
+// Terraform's. A configuration that writes a provider's source in full
+// must use it.
+func ProviderHost() string {
+	if h := os.Getenv("TF_ACC_PROVIDER_HOST"); h != "" {
+		return h
+	}
+	return "registry.terraform.io"
 }
 
 func fileExists(p string) bool {

@@ -20,6 +20,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*clusterAgentResource)(nil)
 	_ resource.ResourceWithImportState = (*clusterAgentResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*clusterAgentResource)(nil)
+	_ resource.ResourceWithIdentity    = (*clusterAgentResource)(nil)
 )
 
 func newClusterAgentResource() resource.Resource { return &clusterAgentResource{} }
@@ -38,6 +39,11 @@ type clusterAgentModel struct {
 
 func (r *clusterAgentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent"
+}
+
+// IdentitySchema names the agent by project_id and agent_id (Terraform 1.12 and later).
+func (r *clusterAgentResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identitySchema("agent_id")
 }
 
 func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -102,6 +108,7 @@ func (r *clusterAgentResource) ModifyPlan(ctx context.Context, req resource.Modi
 }
 
 func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan clusterAgentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	client := r.client(&resp.Diagnostics)
@@ -124,6 +131,7 @@ func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRe
 }
 
 func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State, &req.State)
 	var state clusterAgentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	client := r.client(&resp.Diagnostics)
@@ -150,6 +158,7 @@ func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadReques
 // Update only happens when `project` is rewritten for the same project (see
 // planProjectChange): nothing changes in GitLab, state takes the new spelling.
 func (r *clusterAgentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan, state clusterAgentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

@@ -27,6 +27,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*clusterAgentTokenResource)(nil)
 	_ resource.ResourceWithImportState = (*clusterAgentTokenResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*clusterAgentTokenResource)(nil)
+	_ resource.ResourceWithIdentity    = (*clusterAgentTokenResource)(nil)
 )
 
 // importedKey marks, in private state, a token imported without the
@@ -83,6 +84,11 @@ func agentTokenToAttributes(t *gl.AgentToken, description types.String) agentTok
 
 func (r *clusterAgentTokenResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent_token"
+}
+
+// IdentitySchema names the object by project_id, agent_id and token_id (Terraform 1.12 and later).
+func (r *clusterAgentTokenResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identitySchema("agent_id", "token_id")
 }
 
 func (r *clusterAgentTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -260,6 +266,7 @@ func (r *clusterAgentTokenResource) planRotation(ctx context.Context, state clus
 }
 
 func (r *clusterAgentTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan clusterAgentTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	client := r.client(&resp.Diagnostics)
@@ -289,6 +296,7 @@ func (r *clusterAgentTokenResource) Create(ctx context.Context, req resource.Cre
 
 // Read refreshes what GitLab tells about the token; the secret stays as it is.
 func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State, &req.State)
 	var state clusterAgentTokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	client := r.client(&resp.Diagnostics)
@@ -326,6 +334,7 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 // description changes that GitLab would not see (see their plan modifiers).
 // Nothing is sent to GitLab.
 func (r *clusterAgentTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan, state clusterAgentTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

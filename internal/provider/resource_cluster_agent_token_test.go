@@ -302,7 +302,7 @@ func TestAccClusterAgentToken_lifecycle(t *testing.T) {
 				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkSecretDelivered(env),
-					resource.TestCheckResourceAttr(tokenResource, "last_used_at", "2025-06-01T12:00:00Z"),
+					resource.TestCheckResourceAttr(tokenResource, "last_used_at", "2025-06-01T12:00:00.000Z"),
 					// Read is one GET, and nothing else.
 					env.ExpectRequests("GET", tokenPath, 1),
 					func(*terraform.State) error {
