@@ -163,7 +163,7 @@ func moveAgentFromGitLabProvider(ctx context.Context, req resource.MoveStateRequ
 		ProjectID:       projectID,
 		Name:            src.Name,
 		AgentID:         src.AgentID,
-		CreatedAt:       src.CreatedAt,
+		CreatedAt:       nullIfEmpty(src.CreatedAt),
 		CreatedByUserID: src.CreatedByUserID,
 	}
 	if !projectID.IsNull() {
@@ -184,23 +184,20 @@ func moveTokenFromGitLabProvider(ctx context.Context, req resource.MoveStateRequ
 		Project:   src.Project,
 		ProjectID: projectID,
 		agentTokenAttributes: agentTokenAttributes{
-			TokenID:         src.TokenID,
-			AgentID:         src.AgentID,
-			Name:            src.Name,
-			Description:     src.Description,
+			TokenID: src.TokenID,
+			AgentID: src.AgentID,
+			Name:    src.Name,
+			// The SDKv2 versions stored "" for an unset description and a
+			// token never used: to GitLab these are null.
+			Description:     nullIfEmpty(src.Description),
 			Status:          src.Status,
-			CreatedAt:       src.CreatedAt,
+			CreatedAt:       nullIfEmpty(src.CreatedAt),
 			CreatedByUserID: src.CreatedByUserID,
-			LastUsedAt:      src.LastUsedAt,
+			LastUsedAt:      nullIfEmpty(src.LastUsedAt),
 		},
 		Token:            src.Token,
 		RotateAfter:      types.StringNull(),
 		RotationTriggers: types.MapNull(types.StringType),
-	}
-	// The official provider stores an unset description as "": to GitLab
-	// they are the same, and null matches a configuration without one.
-	if src.Description.ValueString() == "" {
-		target.Description = types.StringNull()
 	}
 	if !projectID.IsNull() {
 		target.ID = types.StringValue(stateID(projectID.ValueInt64(), src.AgentID.ValueInt64(), src.TokenID.ValueInt64()))
@@ -289,6 +286,13 @@ func malformedReason(req resource.MoveStateRequest, attrs []officialAttribute) s
 		return "its attributes do not have the types the gitlab provider stores"
 	}
 	return strings.Join(wrong, "; ")
+}
+
+func nullIfEmpty(s types.String) types.String {
+	if s.ValueString() == "" {
+		return types.StringNull()
+	}
+	return s
 }
 
 // numericProject is the project's numeric ID when the official provider's

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -242,5 +243,114 @@ func checkMovedSecretsAreGitLabs(env *acctest.Env) resource.TestCheckFunc {
 			}
 		}
 		return nil
+	}
+}
+
+// MoveResourceState through the protocol: state as every version of the
+// official provider stored it, and state that cannot be moved.
+func TestMoveResourceState(t *testing.T) {
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	const official = "registry.terraform.io/gitlabhq/gitlab"
+	const agent = "gitlabagent_cluster_agent"
+	const token = "gitlabagent_cluster_agent_token"
+
+	t.Run("SDKv2 token state: empty strings, project ID", func(t *testing.T) {
+		// What the SDKv2 versions (until 18.2) stored: "" for an unset
+		// description and a token never used, timestamps to the second.
+		state, private, identity, diags := p.Move(official, "gitlab_cluster_agent_token", 0, `{
+			"id": "20:3:7", "project": "20", "agent_id": 3, "token_id": 7, "name": "agentk",
+			"description": "", "token": "glagent-secret", "status": "active",
+			"created_at": "2024-05-01T10:00:41Z", "created_by_user_id": 2, "last_used_at": ""}`, token)
+		if e := acctest.Errors(diags); e != "" {
+			t.Fatal(e)
+		}
+		for attr, want := range map[string]tftypes.Value{
+			"id": str("20:3:7"), "project": str("20"), "project_id": number(20), "agent_id": number(3),
+			"token_id": number(7), "name": str("agentk"), "token": str("glagent-secret"),
+			"description": tftypes.NewValue(tftypes.String, nil), "status": str("active"),
+			"created_at": str("2024-05-01T10:00:41Z"), "created_by_user_id": number(2),
+			"rotate_after": tftypes.NewValue(tftypes.String, nil),
+			"last_used_at": tftypes.NewValue(tftypes.String, nil),
+		} {
+			if got := acctest.Attr(state, attr); !got.Equal(want) {
+				t.Errorf("%s = %v, want %v", attr, got, want)
+			}
+		}
+		if want := map[string]int64{"project_id": 20, "agent_id": 3, "token_id": 7}; !sameIDs(identity, want) {
+			t.Errorf("identity %v, want %v", identity, want)
+		}
+		if len(private) != 0 && regexp.MustCompile(`imported`).Match(private) {
+			t.Error("a token moved with its secret is marked imported")
+		}
+	})
+
+	t.Run("agent in a project written as its path", func(t *testing.T) {
+		state, _, identity, diags := p.Move("registry.opentofu.org/gitlabhq/gitlab", "gitlab_cluster_agent", 0, `{
+			"id": "root/test:42", "project": "root/test", "name": "production", "agent_id": 42,
+			"created_at": "2024-05-01T10:00:41Z", "created_by_user_id": 2}`, agent)
+		if e := acctest.Errors(diags); e != "" {
+			t.Fatal(e)
+		}
+		for attr, want := range map[string]tftypes.Value{
+			"project": str("root/test"), "agent_id": number(42), "name": str("production"),
+			// Resolved by the first read, which sends the one GET a refresh sends anyway.
+			"project_id": tftypes.NewValue(tftypes.Number, nil), "id": tftypes.NewValue(tftypes.String, nil),
+		} {
+			if got := acctest.Attr(state, attr); !got.Equal(want) {
+				t.Errorf("%s = %v, want %v", attr, got, want)
+			}
+		}
+		// No partial identity: it would look like one that changed at the first read.
+		if len(identity) != 0 {
+			t.Errorf("identity %v before the project ID is known, want none", identity)
+		}
+	})
+
+	t.Run("token imported into the official provider: no secret", func(t *testing.T) {
+		state, _, _, diags := p.Move(official, "gitlab_cluster_agent_token", 0, `{
+			"project": "root/test", "agent_id": 3, "token_id": 7, "name": "agentk", "token": null}`, token)
+		if e := acctest.Errors(diags); e != "" {
+			t.Fatal(e)
+		}
+		if got := acctest.Attr(state, "token"); !got.IsNull() {
+			t.Errorf("token = %v, want null", got)
+		}
+		if w := acctest.Warnings(diags); !acctest.ErrorRegexp("Token secret not imported", "token 7").MatchString(w) {
+			t.Errorf("warnings %q do not say the secret is missing", w)
+		}
+	})
+
+	for _, tc := range []struct {
+		name, provider, sourceType, raw, target string
+		want                                    *regexp.Regexp
+	}{
+		{"missing IDs", official, "gitlab_cluster_agent_token",
+			`{"project": "root/test", "agent_id": 3, "name": "agentk", "token": "glagent-secret"}`, token,
+			acctest.ErrorRegexp("Cannot move gitlab_cluster_agent_token", "has no token_id", "Nothing was changed")},
+		{"empty project", official, "gitlab_cluster_agent",
+			`{"project": "", "name": "x", "agent_id": 4}`, agent,
+			acctest.ErrorRegexp("Cannot move gitlab_cluster_agent", "has no project")},
+		{"wrong types", official, "gitlab_cluster_agent",
+			`{"project": "root/test", "name": "x", "agent_id": "four"}`, agent,
+			acctest.ErrorRegexp("Cannot move gitlab_cluster_agent", "agent_id is a string, expected a number")},
+		{"another resource type", official, "gitlab_project", `{"id": "20"}`, agent,
+			acctest.ErrorRegexp("Unable to Move Resource State", "does not include support for the given source")},
+		{"another provider", "registry.terraform.io/hashicorp/random", "gitlab_cluster_agent",
+			`{"project": "root/test", "name": "x", "agent_id": 4}`, agent,
+			acctest.ErrorRegexp("Unable to Move Resource State", "does not include support for the given source")},
+		{"an agent into a token", official, "gitlab_cluster_agent",
+			`{"project": "root/test", "name": "x", "agent_id": 4}`, token,
+			acctest.ErrorRegexp("Unable to Move Resource State", "does not include support for the given source")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, _, diags := p.Move(tc.provider, tc.sourceType, 0, tc.raw, tc.target)
+			if e := acctest.Errors(diags); !tc.want.MatchString(e) {
+				t.Errorf("error %q, want %s", e, tc.want)
+			}
+		})
+	}
+	if n := len(env.Mock.Requests()); n != 0 {
+		t.Errorf("moving sent %d requests to GitLab, want none", n)
 	}
 }
