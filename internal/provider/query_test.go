@@ -150,7 +150,7 @@ provider "gitlabagent" {
 			t.Fatal(err)
 		}
 	}
-	environment := append(os.Environ(), "TF_REATTACH_PROVIDERS="+serveInProcess(t), "TF_IN_AUTOMATION=1")
+	environment := append(os.Environ(), "TF_REATTACH_PROVIDERS="+acctest.ServeInProcess(t), "TF_IN_AUTOMATION=1")
 	run := func(args ...string) (string, int) {
 		t.Helper()
 		cmd := exec.CommandContext(context.Background(), terraform, append(args, "-no-color")...)
