@@ -14,7 +14,7 @@
 # receptive agents enabled by an administrator.
 
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.11"
 
   required_providers {
     gitlabagent = {

@@ -98,7 +98,7 @@ func PreCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
-		t.Fatal("no terraform binary: install Terraform (>= 1.11) and put it on PATH, or set TF_ACC_TERRAFORM_PATH")
+		t.Fatal("no terraform binary: install Terraform (>= 1.11) or OpenTofu (>= 1.11) and set TF_ACC_TERRAFORM_PATH to it (make test TF=tofu does), or put terraform on PATH")
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 //
 // hands the state of its gitlab_cluster_agent and gitlab_cluster_agent_token
 // over to gitlabagent_cluster_agent and gitlabagent_cluster_agent_token
-// (Terraform 1.8 and later, OpenTofu 1.9 and later), the token's secret
+// (Terraform 1.8 and later, OpenTofu 1.10 and later), the token's secret
 // included. Nothing is sent to GitLab: the next refresh reads the objects as
 // usual, and the plan is empty when the configuration matches.
 

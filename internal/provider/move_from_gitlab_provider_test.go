@@ -3,6 +3,7 @@ package provider_test
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -353,4 +354,47 @@ func TestMoveResourceState(t *testing.T) {
 	if n := len(env.Mock.Requests()); n != 0 {
 		t.Errorf("moving sent %d requests to GitLab, want none", n)
 	}
+}
+
+// The migration guide's example moves what the official provider created
+// from the same inputs, with nothing planned and nothing sent but reads.
+func TestAccMoveFromGitLabProvider_guideExample(t *testing.T) {
+	env := acctest.New(t)
+	guide := strings.ReplaceAll(readExample(t, "guides/migrate-from-gitlab-provider-moved.tf"), `"platform/clusters"`, `"root/test"`)
+	sameSecret := statecheck.CompareValue(compare.ValuesSame())
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_8_0)},
+		ProtoV6ProviderFactories: moveTestProviders(t),
+		Steps: []resource.TestStep{
+			{
+				Config: moveProvidersBlock(env) + `
+resource "gitlab_cluster_agent" "production" {
+  project = "root/test"
+  name    = "production"
+}
+
+resource "gitlab_cluster_agent_token" "production" {
+  project     = gitlab_cluster_agent.production.project
+  agent_id    = gitlab_cluster_agent.production.agent_id
+  name        = "agentk"
+  description = "Token of agentk in the production cluster"
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameSecret.AddStateValue("gitlab_cluster_agent_token.production", tfjsonpath.New("token")),
+				},
+			},
+			{
+				PreConfig: env.Mock.ResetRequests,
+				Config:    moveProvidersBlock(env) + guide,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					sameSecret.AddStateValue("gitlabagent_cluster_agent_token.production", tfjsonpath.New("token")),
+				},
+				Check: expectOnlyReads(env),
+			},
+		},
+	})
 }
