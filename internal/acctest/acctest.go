@@ -4,6 +4,7 @@
 package acctest
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -143,7 +144,7 @@ func isOpenTofu(binary string) bool {
 	if binary == "" {
 		return false
 	}
-	out, err := exec.Command(binary, "version").Output()
+	out, err := exec.CommandContext(context.Background(), binary, "version").Output()
 	return err == nil && strings.HasPrefix(string(out), "OpenTofu")
 }
 

@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -132,7 +133,7 @@ func expectOnlyReads(env *acctest.Env) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		reads := 0
 		for _, r := range env.Mock.Requests() {
-			if r.Method != "GET" {
+			if r.Method != http.MethodGet {
 				return fmt.Errorf("moving sent %s %s; want reads only (log: %v)", r.Method, r.Path, env.Mock.Requests())
 			}
 			reads++

@@ -3,7 +3,9 @@ package provider_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,7 +162,8 @@ provider "gitlabagent" {
 		code := 0
 		if err != nil {
 			code = -1
-			if exit, ok := err.(*exec.ExitError); ok {
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
 				code = exit.ExitCode()
 			}
 		}
@@ -225,7 +228,7 @@ provider "gitlabagent" {
 		t.Errorf("after adopting, the plan is not empty (exit %d):\n%s", code, out)
 	}
 	for _, r := range env.Mock.Requests() {
-		if r.Method != "GET" {
+		if r.Method != http.MethodGet {
 			t.Errorf("adopting sent %s %s; want reads only", r.Method, r.Path)
 		}
 	}

@@ -17,22 +17,28 @@ import (
 // identity attribute has the name and value of the state attribute of the
 // same name, so an identity is always derived from state (identityFromState).
 
-// identityDescriptions describes every identity attribute.
-var identityDescriptions = map[string]string{
-	"project_id":           "Numeric ID of the agent's project (not its path).",
-	"agent_id":             "Numeric ID of the agent.",
-	"token_id":             "Numeric ID of the agent token.",
-	"url_configuration_id": "Numeric ID of the URL configuration.",
+// identityAttribute is a required identity attribute, described.
+func identityAttribute(name string) identityschema.Int64Attribute {
+	var description string
+	switch name {
+	case "project_id":
+		description = "Numeric ID of the agent's project (not its path)."
+	case "agent_id":
+		description = "Numeric ID of the agent."
+	case "token_id":
+		description = "Numeric ID of the agent token."
+	case "url_configuration_id":
+		description = "Numeric ID of the URL configuration."
+	}
+	return identityschema.Int64Attribute{RequiredForImport: true, Description: description}
 }
 
 // identitySchema is an identity of the project ID and the given IDs, all
 // required to import by identity.
 func identitySchema(ids ...string) identityschema.Schema {
-	attrs := map[string]identityschema.Attribute{
-		"project_id": identityschema.Int64Attribute{RequiredForImport: true, Description: identityDescriptions["project_id"]},
-	}
+	attrs := map[string]identityschema.Attribute{"project_id": identityAttribute("project_id")}
 	for _, id := range ids {
-		attrs[id] = identityschema.Int64Attribute{RequiredForImport: true, Description: identityDescriptions[id]}
+		attrs[id] = identityAttribute(id)
 	}
 	return identityschema.Schema{Attributes: attrs}
 }

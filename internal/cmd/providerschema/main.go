@@ -22,7 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/provider"
 )
@@ -128,7 +127,7 @@ func schema(s *tfprotov6.Schema) (*tfjson.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tfjson.Schema{Version: uint64(s.Version), Block: block}, nil
+	return &tfjson.Schema{Version: count(s.Version), Block: block}, nil
 }
 
 func schemaBlock(b *tfprotov6.SchemaBlock) (*tfjson.SchemaBlock, error) {
@@ -154,8 +153,8 @@ func schemaBlock(b *tfprotov6.SchemaBlock) (*tfjson.SchemaBlock, error) {
 			out.NestedBlocks[bt.TypeName] = &tfjson.SchemaBlockType{
 				NestingMode: blockNesting[bt.Nesting],
 				Block:       nested,
-				MinItems:    uint64(bt.MinItems),
-				MaxItems:    uint64(bt.MaxItems),
+				MinItems:    count(bt.MinItems),
+				MaxItems:    count(bt.MaxItems),
 			}
 		}
 	}
@@ -198,7 +197,7 @@ func attributes(in []*tfprotov6.SchemaAttribute) (map[string]*tfjson.SchemaAttri
 
 func identitySchema(s *tfprotov6.ResourceIdentitySchema) (*tfjson.IdentitySchema, error) {
 	out := &tfjson.IdentitySchema{
-		Version:    uint64(s.Version),
+		Version:    count(s.Version),
 		Attributes: make(map[string]*tfjson.IdentityAttribute, len(s.IdentityAttributes)),
 	}
 	for _, a := range s.IdentityAttributes {
@@ -216,16 +215,67 @@ func identitySchema(s *tfprotov6.ResourceIdentitySchema) (*tfjson.IdentitySchema
 	return out, nil
 }
 
-// ctyType converts a type through its JSON form, which tftypes and cty share.
+// ctyType is the cty type of a tftypes type: the same type system, the type
+// Terraform's JSON renders.
 func ctyType(t tftypes.Type) (cty.Type, error) {
-	if t == nil {
+	switch {
+	case t == nil:
 		return cty.NilType, fmt.Errorf("attribute has neither a type nor a nested type")
+	case t.Is(tftypes.String):
+		return cty.String, nil
+	case t.Is(tftypes.Number):
+		return cty.Number, nil
+	case t.Is(tftypes.Bool):
+		return cty.Bool, nil
+	case t.Is(tftypes.DynamicPseudoType):
+		return cty.DynamicPseudoType, nil
 	}
-	b, err := t.MarshalJSON()
-	if err != nil {
-		return cty.NilType, err
+	switch tt := t.(type) {
+	case tftypes.List:
+		e, err := ctyType(tt.ElementType)
+		return cty.List(e), err
+	case tftypes.Set:
+		e, err := ctyType(tt.ElementType)
+		return cty.Set(e), err
+	case tftypes.Map:
+		e, err := ctyType(tt.ElementType)
+		return cty.Map(e), err
+	case tftypes.Tuple:
+		elems := make([]cty.Type, len(tt.ElementTypes))
+		for i, et := range tt.ElementTypes {
+			var err error
+			if elems[i], err = ctyType(et); err != nil {
+				return cty.NilType, err
+			}
+		}
+		return cty.Tuple(elems), nil
+	case tftypes.Object:
+		attrs := make(map[string]cty.Type, len(tt.AttributeTypes))
+		var optional []string
+		for name, at := range tt.AttributeTypes {
+			var err error
+			if attrs[name], err = ctyType(at); err != nil {
+				return cty.NilType, err
+			}
+			if _, ok := tt.OptionalAttributes[name]; ok {
+				optional = append(optional, name)
+			}
+		}
+		if len(optional) > 0 {
+			return cty.ObjectWithOptionalAttrs(attrs, optional), nil
+		}
+		return cty.Object(attrs), nil
 	}
-	return ctyjson.UnmarshalType(b)
+	return cty.NilType, fmt.Errorf("type %s has no cty equivalent", t)
+}
+
+// count is a schema version or an item count, which the protocol carries as
+// int64 and Terraform's JSON as uint64; none is negative.
+func count(n int64) uint64 {
+	if n < 0 {
+		return 0
+	}
+	return uint64(n)
 }
 
 // descriptionKind is Terraform's rendering: "plain" unless Markdown.
