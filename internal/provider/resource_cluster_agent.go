@@ -57,7 +57,9 @@ func (r *clusterAgentResource) Schema(_ context.Context, _ resource.SchemaReques
 			"registered before its `gitlabagent_cluster_agent_url_configuration`, so a value kept here would be " +
 			"stale until the next refresh. An agent is receptive exactly when it has a URL configuration; to read " +
 			"GitLab's `is_receptive`, use the `gitlabagent_cluster_agent` data source with `depends_on` on the URL " +
-			"configuration, which reads it after the configuration exists, in the same apply.",
+			"configuration, which reads it after the configuration exists, in the same apply.\n\n" +
+			"An agent managed by the official `gitlab` provider's `gitlab_cluster_agent` moves here with a `moved` " +
+			"block, without any change in GitLab: see the guide \"Moving agents from the gitlab provider\".",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<project_id>:<agent_id>`, with the numeric project ID.",

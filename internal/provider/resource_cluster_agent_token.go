@@ -102,7 +102,10 @@ func (r *clusterAgentTokenResource) Schema(_ context.Context, _ resource.SchemaR
 			"true }` the new token exists before the old one is revoked. An agent can have at most two active " +
 			"tokens; creating a third fails before anything is changed, with a list of the active ones.\n\n" +
 			"Rotate a token with `rotate_after` (age-based), `rotation_triggers` (any change), " +
-			"`terraform apply -replace=<address>` or `lifecycle { replace_triggered_by = [...] }`.",
+			"`terraform apply -replace=<address>` or `lifecycle { replace_triggered_by = [...] }`.\n\n" +
+			"A token managed by the official `gitlab` provider's `gitlab_cluster_agent_token` moves here with a " +
+			"`moved` block, its secret included, without any change in GitLab: see the guide \"Moving agents from " +
+			"the gitlab provider\".",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<project_id>:<agent_id>:<token_id>`, with the numeric project ID.",
