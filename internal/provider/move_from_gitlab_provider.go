@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -312,7 +311,5 @@ func setMovedIdentity(ctx context.Context, projectID types.Int64, resp *resource
 	if projectID.IsNull() || resp.TargetIdentity == nil || resp.Diagnostics.HasError() {
 		return
 	}
-	var diags diag.Diagnostics
-	diags.Append(identityFromState(ctx, resp.TargetIdentity, &resp.TargetState)...)
-	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(identityFromState(ctx, resp.TargetIdentity, &resp.TargetState)...)
 }
