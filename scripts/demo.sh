@@ -4,6 +4,7 @@
 # the agent token, check that a second plan is empty, destroy, clean up.
 #
 # Usage: scripts/demo.sh   (or: make demo)
+#        TF=tofu scripts/demo.sh   (or: make demo TF=tofu) to run it with OpenTofu
 #
 # Nothing outside a temporary directory is touched except ./bin: Terraform
 # uses a CLI configuration written there (TF_CLI_CONFIG_FILE) whose
@@ -15,6 +16,8 @@ readonly PROVIDER_BINARY="terraform-provider-gitlabagent"
 # The maintainer's token in the mock's seed (written below): a mock credential.
 readonly MOCK_TOKEN="glpat-mock-maintainer-0000000"
 readonly TOKEN_ADDRESS="gitlabagent_cluster_agent_token.demo"
+# The Terraform binary: TF=tofu (or a path) runs the demo with OpenTofu.
+readonly TF="${TF:-terraform}"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly root
@@ -44,7 +47,7 @@ on_interrupt() {
 # not act on a SIGINT its foreground child handled).
 run_terraform() {
   local rc=0
-  terraform "$@" &
+  "${TF}" "$@" &
   tf_pid=$!
   while :; do
     rc=0
@@ -91,9 +94,9 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
-for tool in go terraform; do
-  command -v "${tool}" >/dev/null 2>&1 || fail "${tool} is not on PATH: the demo needs Go and Terraform (>= 1.11)."
-done
+command -v go >/dev/null 2>&1 || fail "go is not on PATH: the demo needs Go and Terraform (>= 1.11) or OpenTofu (>= 1.11)."
+command -v "${TF}" >/dev/null 2>&1 ||
+  fail "${TF} is not on PATH: the demo needs Terraform (>= 1.11) or OpenTofu (>= 1.11); set TF to its name or path."
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gitlabagent-demo.XXXXXX")"
 
@@ -192,18 +195,18 @@ step "Applying examples/demo: two agents, a token, a URL configuration, a data s
 run_terraform apply -auto-approve "${tf_flags[@]}"
 
 step "Outputs (the token stays sensitive)"
-terraform output ${color[@]+"${color[@]}"}
-token_before="$(terraform output -raw token_id)"
+"${TF}" output ${color[@]+"${color[@]}"}
+token_before="$("${TF}" output -raw token_id)"
 
-step "Rotating the token: terraform apply -replace=${TOKEN_ADDRESS}"
+step "Rotating the token: ${TF} apply -replace=${TOKEN_ADDRESS}"
 run_terraform apply -auto-approve "${tf_flags[@]}" -replace="${TOKEN_ADDRESS}"
-token_after="$(terraform output -raw token_id)"
+token_after="$("${TF}" output -raw token_id)"
 [[ "${token_after}" != "${token_before}" ]] || fail "the token was not replaced (token_id is still ${token_after})."
 echo "Token ${token_after} replaced token ${token_before}; create_before_destroy created it before revoking the old one."
 # Ask GitLab: a revoked token answers 404. The API token goes in a header
 # file, not on curl's command line.
 if command -v curl >/dev/null 2>&1; then
-  agent_id="$(terraform output -raw agent_id)"
+  agent_id="$("${TF}" output -raw agent_id)"
   printf 'PRIVATE-TOKEN: %s\n' "${GITLAB_TOKEN}" >"${work}/auth-header"
   old_status="$(curl -s -o /dev/null -w '%{http_code}' -H @"${work}/auth-header" \
     "${base_url}/projects/root%2Ftest/cluster_agents/${agent_id}/tokens/${token_before}")"
@@ -217,7 +220,7 @@ run_terraform plan -detailed-exitcode "${tf_flags[@]}" || plan_rc=$?
 case "${plan_rc}" in
   0) echo "No changes: the configuration and GitLab agree." ;;
   2) fail "the second plan is not empty." ;;
-  *) fail "terraform plan failed (exit code ${plan_rc})." ;;
+  *) fail "${TF} plan failed (exit code ${plan_rc})." ;;
 esac
 
 step "Destroying everything"

@@ -14,7 +14,7 @@
 # receptive agents enabled by an administrator.
 
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.11"
 
   required_providers {
     gitlabagent = {
@@ -110,7 +110,7 @@ output "receptive_agent_public_key" {
 output "agents" {
   description = "The project's agents, by name."
   value = {
-    for a in data.gitlabagent_cluster_agents.all.agents : a.name => {
+    for a in data.gitlabagent_cluster_agents.all.cluster_agents : a.name => {
       agent_id     = a.agent_id
       is_receptive = a.is_receptive
     }

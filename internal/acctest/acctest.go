@@ -4,6 +4,7 @@
 package acctest
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -113,7 +114,7 @@ func PreCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
-		t.Fatal("no terraform binary: install Terraform (>= 1.11) and put it on PATH, or set TF_ACC_TERRAFORM_PATH")
+		t.Fatal("no terraform binary: install Terraform (>= 1.11) or OpenTofu (>= 1.11) and set TF_ACC_TERRAFORM_PATH to it (make test TF=tofu does), or put terraform on PATH")
 	}
 }
 
@@ -139,7 +140,38 @@ func prepareEnvironment() error {
 			}
 		}
 	}
+	// OpenTofu resolves providers written without a host on its own
+	// registry: terraform-plugin-testing must serve them there too.
+	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && isOpenTofu(os.Getenv("TF_ACC_TERRAFORM_PATH")) {
+		if err := os.Setenv("TF_ACC_PROVIDER_HOST", OpenTofuRegistry); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// OpenTofuRegistry is the host OpenTofu resolves provider sources on.
+const OpenTofuRegistry = "registry.opentofu.org"
+
+// isOpenTofu tells whether the binary is OpenTofu: `tofu version` prints
+// "OpenTofu v1.x.y" first.
+func isOpenTofu(binary string) bool {
+	if binary == "" {
+		return false
+	}
+	out, err := exec.CommandContext(context.Background(), binary, "version").Output()
+	return err == nil && strings.HasPrefix(string(out), "OpenTofu")
+}
+
+// ProviderHost is the registry host providers served by a test are known
+// by: TF_ACC_PROVIDER_HOST, which PreCheck sets for OpenTofu, else
+// Terraform's. A configuration that writes a provider's source in full
+// must use it.
+func ProviderHost() string {
+	if h := os.Getenv("TF_ACC_PROVIDER_HOST"); h != "" {
+		return h
+	}
+	return "registry.terraform.io"
 }
 
 func fileExists(p string) bool {
@@ -201,10 +233,10 @@ func (e *Env) ExpectRequests(method, pattern string, want int) resource.TestChec
 	}
 }
 
-// Timestamp renders a mock timestamp as the provider stores it: RFC 3339 in
-// UTC with GitLab's millisecond precision.
+// Timestamp renders a mock timestamp as GitLab sends it and the provider
+// stores it: UTC, with exactly three fractional digits ("…41.950Z").
 func Timestamp(t time.Time) string {
-	return t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano)
+	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // ErrorRegexp matches a diagnostic that contains each of the given texts, in

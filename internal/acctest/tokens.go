@@ -21,6 +21,9 @@ type Protocol struct {
 	t       *testing.T
 	server  tfprotov6.ProviderServer
 	schemas map[string]*tfprotov6.Schema
+	// What Terraform 1.12 and 1.14 learn about (protocol.go).
+	identitySchemas map[string]*tfprotov6.ResourceIdentitySchema
+	listSchemas     map[string]*tfprotov6.Schema
 }
 
 // Protocol serves the provider configured for this mock with the given API token.
@@ -36,7 +39,13 @@ func (e *Env) Protocol(t *testing.T, apiToken string) *Protocol {
 		t.Fatal(err)
 	}
 	failOnErrors(t, "GetProviderSchema", schemas.Diagnostics)
-	p := &Protocol{t: t, server: server, schemas: schemas.ResourceSchemas}
+	p := &Protocol{t: t, server: server, schemas: schemas.ResourceSchemas, listSchemas: schemas.ListResourceSchemas}
+	identities, err := server.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failOnErrors(t, "GetResourceIdentitySchemas", identities.Diagnostics)
+	p.identitySchemas = identities.IdentitySchemas
 	cfg := dynamicValue(t, objectOf(schemas.Provider, map[string]tftypes.Value{
 		"base_url": tftypes.NewValue(tftypes.String, e.BaseURL),
 		"token":    tftypes.NewValue(tftypes.String, apiToken),

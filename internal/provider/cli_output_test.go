@@ -1,22 +1,13 @@
 package provider_test
 
 import (
-	"context"
-	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
-
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
-	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/provider"
 )
 
 // TestAccCLIOutputNeverShowsSecrets runs the terraform CLI itself, as a user
@@ -36,7 +27,7 @@ func TestAccCLIOutputNeverShowsSecrets(t *testing.T) {
 terraform {
   required_providers {
     gitlabagent = {
-      source = "gitlabagent/gitlabagent"
+      source = "` + acctest.ProviderHost() + `/gitlabagent/gitlabagent"
     }
   }
 }
@@ -84,7 +75,7 @@ output "token" {
 	}
 
 	environment := append(os.Environ(),
-		"TF_REATTACH_PROVIDERS="+serveInProcess(t),
+		"TF_REATTACH_PROVIDERS="+acctest.ServeInProcess(t),
 		"TF_IN_AUTOMATION=1",
 		"TF_VAR_client_key="+client.KeyPEM,
 	)
@@ -142,41 +133,6 @@ output "token" {
 			t.Errorf("terraform's output lacks %q: the commands did not run as this test expects", want)
 		}
 	}
-}
-
-// serveInProcess serves the provider in this process for the terraform CLI
-// and returns the TF_REATTACH_PROVIDERS value that points the CLI at it.
-func serveInProcess(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	reattach := make(chan *plugin.ReattachConfig)
-	closed := make(chan struct{})
-	const address = "registry.terraform.io/gitlabagent/gitlabagent"
-	go func() {
-		err := tf6server.Serve(address, providerserver.NewProtocol6(provider.New("test")()),
-			tf6server.WithDebug(ctx, reattach, closed),
-			tf6server.WithGoPluginLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard})),
-			tf6server.WithoutLogStderrOverride(), tf6server.WithLoggingSink(t))
-		if err != nil {
-			t.Errorf("serving the provider: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-closed
-	})
-	config := <-reattach
-	info, err := json.Marshal(map[string]any{address: map[string]any{
-		"Protocol":        config.Protocol,
-		"ProtocolVersion": config.ProtocolVersion,
-		"Pid":             config.Pid,
-		"Test":            true,
-		"Addr":            map[string]string{"Network": config.Addr.Network(), "String": config.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(info)
 }
 
 // heredoc renders a multi-line string as an HCL heredoc expression.

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
 )
@@ -21,6 +22,13 @@ var (
 func newClusterAgentDataSource() datasource.DataSource { return &clusterAgentDataSource{} }
 
 type clusterAgentDataSource struct{ dataSourceClient }
+
+// clusterAgentDataModel is the resource's model plus is_receptive, which only
+// the data source has (see the resource's description).
+type clusterAgentDataModel struct {
+	clusterAgentModel
+	IsReceptive types.Bool `tfsdk:"is_receptive"`
+}
 
 func (d *clusterAgentDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent"
@@ -55,7 +63,9 @@ func (d *clusterAgentDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			},
 			"is_receptive": schema.BoolAttribute{
 				MarkdownDescription: "Whether the agent has a URL configuration (receptive agent). Null on GitLab " +
-					"editions and versions that do not report it (the Community Edition, GitLab before 17.4).",
+					"editions and versions that do not report it (the Community Edition, GitLab before 17.4). To read it " +
+					"in the apply that creates the URL configuration, add " +
+					"`depends_on = [gitlabagent_cluster_agent_url_configuration.<name>]`.",
 				Computed: true,
 			},
 		},
@@ -70,7 +80,7 @@ func (d *clusterAgentDataSource) ConfigValidators(context.Context) []datasource.
 }
 
 func (d *clusterAgentDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m clusterAgentModel
+	var m clusterAgentDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	client := d.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -104,6 +114,7 @@ func (d *clusterAgentDataSource) Read(ctx context.Context, req datasource.ReadRe
 			return
 		}
 	}
-	agentToModel(agent, &m)
+	agentToModel(agent, &m.clusterAgentModel)
+	m.IsReceptive = types.BoolPointerValue(agent.IsReceptive)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -120,7 +120,7 @@ data "gitlabagent_cluster_agents" "all" {
 	// Agents are listed by name: jwt, mtls, plain. Receptive means having a configuration.
 	for i, receptive := range []bool{true, true, false} {
 		checks = append(checks, statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all",
-			tfjsonpath.New("agents").AtSliceIndex(i).AtMapKey("is_receptive"), knownvalue.Bool(receptive)))
+			tfjsonpath.New("cluster_agents").AtSliceIndex(i).AtMapKey("is_receptive"), knownvalue.Bool(receptive)))
 	}
 	if jwt.PublicKey == nil || len(*jwt.PublicKey) != 44 || mtls.PublicKey != nil || mtls.ClientCert == nil {
 		t.Fatalf("unexpected configurations: %+v, %+v", jwt, mtls)

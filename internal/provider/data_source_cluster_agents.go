@@ -21,7 +21,7 @@ type clusterAgentsModel struct {
 	ID        types.String        `tfsdk:"id"`
 	Project   types.String        `tfsdk:"project"`
 	ProjectID types.Int64         `tfsdk:"project_id"`
-	Agents    []agentElementModel `tfsdk:"agents"`
+	Agents    []agentElementModel `tfsdk:"cluster_agents"`
 }
 
 type agentElementModel struct {
@@ -55,9 +55,10 @@ func (d *clusterAgentsDataSource) Schema(_ context.Context, _ datasource.SchemaR
 				MarkdownDescription: "The numeric project ID.",
 				Computed:            true,
 			},
-			"agents": schema.ListNestedAttribute{
-				MarkdownDescription: "The project's agents, ordered by name.",
-				Computed:            true,
+			"cluster_agents": schema.ListNestedAttribute{
+				MarkdownDescription: "The project's agents, ordered by name. Named as in the official `gitlab` " +
+					"provider's `gitlab_cluster_agents`, so moving over is a change of prefix.",
+				Computed: true,
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"agent_id": schema.Int64Attribute{

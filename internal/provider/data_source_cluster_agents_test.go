@@ -35,7 +35,7 @@ func seedAgents(t *testing.T, env *acctest.Env, projectID int64, n int) []mockgi
 }
 
 func agentElementChecks(index int, a mockgitlab.AgentInfo) []statecheck.StateCheck {
-	el := tfjsonpath.New("agents").AtSliceIndex(index)
+	el := tfjsonpath.New("cluster_agents").AtSliceIndex(index)
 	ds := "data.gitlabagent_cluster_agents.all"
 	return []statecheck.StateCheck{
 		statecheck.ExpectKnownValue(ds, el.AtMapKey("agent_id"), knownvalue.Int64Exact(a.ID)),
@@ -59,7 +59,7 @@ func TestAccClusterAgentsDataSource_allPages(t *testing.T) {
 	env := acctest.New(t)
 	agents := seedAgents(t, env, acctest.NestedProjectID, 205)
 	checks := []statecheck.StateCheck{
-		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("agents"), knownvalue.ListSizeExact(len(agents))),
+		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("cluster_agents"), knownvalue.ListSizeExact(len(agents))),
 		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("project_id"), knownvalue.Int64Exact(acctest.NestedProjectID)),
 		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("id"), knownvalue.StringExact(strconv.FormatInt(acctest.NestedProjectID, 10))),
 	}

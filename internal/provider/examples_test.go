@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -77,7 +78,7 @@ func TestAccExamples(t *testing.T) {
 	for _, ex := range importExamples {
 		t.Run(ex.rel, func(t *testing.T) {
 			t.Parallel()
-			testExampleImportBlock(t, ex.rel, ex.address, ex.seed)
+			testExampleImportBlock(t, ex.rel, ex.address, ex.seed, ex.minTerraform)
 		})
 	}
 
@@ -254,8 +255,7 @@ func checkObjectInMock(env *acctest.Env, typ string, isData bool, attrs map[stri
 			"id":         fmt.Sprintf("%d:%d", a.ProjectID, a.ID),
 		}
 		if isData {
-			// A resource's is_receptive is as of its last read: an agent
-			// made receptive later in the same apply still says false.
+			// Only the data source has is_receptive (see the resource's description).
 			want["is_receptive"] = strconv.FormatBool(a.IsReceptive)
 		}
 		return expectAttributes(attrs, want, isData)
@@ -363,6 +363,8 @@ func expectAttributes(attrs, want map[string]string, isData bool) error {
 var importExamples = []struct {
 	rel, address string
 	seed         func(t *testing.T, env *acctest.Env) (seed seeded, placeholders *strings.Replacer, wantID string)
+	// minTerraform is the Terraform version the example needs, if any.
+	minTerraform *version.Version
 }{
 	{
 		rel:     "resources/gitlabagent_cluster_agent/import-by-string-id.tf",
@@ -400,6 +402,47 @@ var importExamples = []struct {
 				fmt.Sprintf("%d:%d:%d", acctest.ProjectID, agent.ID, cfg.ID)
 		},
 	},
+	{
+		rel:          "resources/gitlabagent_cluster_agent/import-by-identity.tf",
+		address:      "gitlabagent_cluster_agent.example",
+		minTerraform: tfversion.Version1_12_0,
+		seed: func(t *testing.T, env *acctest.Env) (seeded, *strings.Replacer, string) {
+			agent := seedAgent(t, env)
+			return seeded{}, strings.NewReplacer("agent_id   = 42", fmt.Sprintf("agent_id   = %d", agent.ID)),
+				fmt.Sprintf("%d:%d", acctest.ProjectID, agent.ID)
+		},
+	},
+	{
+		rel:          "resources/gitlabagent_cluster_agent_token/import-by-identity.tf",
+		address:      "gitlabagent_cluster_agent_token.agentk",
+		minTerraform: tfversion.Version1_12_0,
+		seed: func(t *testing.T, env *acctest.Env) (seeded, *strings.Replacer, string) {
+			agent := seedAgent(t, env)
+			token, err := env.Mock.CreateToken(agent.ID, seedTokenName, "", acctest.MaintainerUserID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return seeded{agentID: agent.ID}, strings.NewReplacer(
+					"agent_id   = 42", fmt.Sprintf("agent_id   = %d", agent.ID),
+					"token_id   = 7", fmt.Sprintf("token_id   = %d", token.ID),
+					"agent_id = 42", fmt.Sprintf("agent_id = %d", agent.ID)),
+				fmt.Sprintf("%d:%d:%d", acctest.ProjectID, agent.ID, token.ID)
+		},
+	},
+	{
+		rel:          "resources/gitlabagent_cluster_agent_url_configuration/import-by-identity.tf",
+		address:      "gitlabagent_cluster_agent_url_configuration.production",
+		minTerraform: tfversion.Version1_12_0,
+		seed: func(t *testing.T, env *acctest.Env) (seeded, *strings.Replacer, string) {
+			agent := seedAgent(t, env)
+			cfg := createURLConfigOutOfBand(t, env, agent.ID, &gitlab.CreateURLConfigurationOptions{URL: "grpcs://agent.example.com:4242"})
+			return seeded{agentID: agent.ID}, strings.NewReplacer(
+					"agent_id             = 42", fmt.Sprintf("agent_id             = %d", agent.ID),
+					"url_configuration_id = 3", fmt.Sprintf("url_configuration_id = %d", cfg.ID),
+					"agent_id = 42", fmt.Sprintf("agent_id = %d", agent.ID)),
+				fmt.Sprintf("%d:%d:%d", acctest.ProjectID, agent.ID, cfg.ID)
+		},
+	},
 }
 
 func seedAgent(t *testing.T, env *acctest.Env) mockgitlab.AgentInfo {
@@ -413,7 +456,7 @@ func seedAgent(t *testing.T, env *acctest.Env) mockgitlab.AgentInfo {
 
 // testExampleImportBlock applies an import-block example to an object created
 // out of band: the import must adopt it without any change and create nothing.
-func testExampleImportBlock(t *testing.T, rel, address string, seed func(*testing.T, *acctest.Env) (seeded, *strings.Replacer, string)) {
+func testExampleImportBlock(t *testing.T, rel, address string, seed func(*testing.T, *acctest.Env) (seeded, *strings.Replacer, string), minTerraform *version.Version) {
 	env := acctest.New(t)
 	hcl := readExample(t, rel)
 	left, placeholders, wantID := seed(t, env)
@@ -422,7 +465,12 @@ func testExampleImportBlock(t *testing.T, rel, address string, seed func(*testin
 	if imported == hcl {
 		t.Fatalf("%s no longer uses the placeholder IDs this test replaces: update the test", rel)
 	}
+	var versionChecks []tfversion.TerraformVersionCheck
+	if minTerraform != nil {
+		versionChecks = append(versionChecks, tfversion.SkipBelow(minTerraform))
+	}
 	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   versionChecks,
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{{
 			Config: env.Config(imported),

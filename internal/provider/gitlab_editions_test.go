@@ -40,14 +40,14 @@ data "gitlabagent_cluster_agents" "all" {
 }
 `
 
-// isReceptiveChecks checks is_receptive on the agent and both data sources.
+// isReceptiveChecks checks is_receptive on both agent data sources (the
+// agent resource has none).
 func isReceptiveChecks(want knownvalue.Check) []statecheck.StateCheck {
 	return []statecheck.StateCheck{
-		statecheck.ExpectKnownValue("gitlabagent_cluster_agent.test", tfjsonpath.New("is_receptive"), want),
 		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agent.by_id", tfjsonpath.New("is_receptive"), want),
 		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all",
-			tfjsonpath.New("agents").AtSliceIndex(0).AtMapKey("is_receptive"), want),
-		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("agents"), knownvalue.ListSizeExact(1)),
+			tfjsonpath.New("cluster_agents").AtSliceIndex(0).AtMapKey("is_receptive"), want),
+		statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("cluster_agents"), knownvalue.ListSizeExact(1)),
 	}
 }
 

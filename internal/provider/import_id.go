@@ -8,15 +8,26 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// importByID imports from "<project>:<id>[:<id>…]": it sets `project` and the
-// named ID attributes, leaving the rest null for the resource's Read to fill
-// in (Read resolves the numeric project ID and sets `id`). It returns the IDs.
+// importByID imports from "<project>:<id>[:<id>…]", or from an identity
+// (project_id and the named IDs, Terraform 1.12 and later): it sets `project`
+// and the named ID attributes, leaving the rest null for the resource's Read
+// to fill in (Read resolves the numeric project ID and sets `id`). It returns
+// the IDs.
 func importByID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, names ...string) ([]int64, bool) {
-	project, ids, err := parseImportID(req.ID, names...)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+	var project string
+	var ids []int64
+	if req.ID == "" && req.Identity != nil {
+		project, ids = identityImportIDs(ctx, req, resp, names...)
+	} else {
+		var err error
+		if project, ids, err = parseImportID(req.ID, names...); err != nil {
+			resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		}
+	}
+	if resp.Diagnostics.HasError() {
 		return nil, false
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project"), project)...)
@@ -24,6 +35,40 @@ func importByID(ctx context.Context, req resource.ImportStateRequest, resp *reso
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(name), ids[i])...)
 	}
 	return ids, !resp.Diagnostics.HasError()
+}
+
+// identityImportIDs reads an import identity: the project, as its numeric ID,
+// and the named IDs. Terraform has checked that each is set.
+func identityImportIDs(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, names ...string) (string, []int64) {
+	ids := make([]int64, len(names))
+	var projectID int64
+	for i, name := range append([]string{"project_id"}, names...) {
+		var v types.Int64
+		resp.Diagnostics.Append(req.Identity.GetAttribute(ctx, path.Root(name), &v)...)
+		if resp.Diagnostics.HasError() {
+			return "", nil
+		}
+		if v.IsNull() || v.IsUnknown() || v.ValueInt64() <= 0 {
+			resp.Diagnostics.AddError("Invalid import identity",
+				fmt.Sprintf("The identity's %s must be a positive number known at plan time, e.g. identity = { %s }.",
+					name, identityExample(names)))
+			return "", nil
+		}
+		if i == 0 {
+			projectID = v.ValueInt64()
+		} else {
+			ids[i-1] = v.ValueInt64()
+		}
+	}
+	return strconv.FormatInt(projectID, 10), ids
+}
+
+func identityExample(names []string) string {
+	parts := []string{"project_id = 20"}
+	for i, name := range names {
+		parts = append(parts, fmt.Sprintf("%s = %s", name, []string{"42", "7", "3"}[i]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // parseImportID splits an import ID of the form "<project>:<id>[:<id>…]".

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -22,7 +23,10 @@ import (
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
 )
 
-var _ provider.Provider = (*gitlabAgentProvider)(nil)
+var (
+	_ provider.Provider                  = (*gitlabAgentProvider)(nil)
+	_ provider.ProviderWithListResources = (*gitlabAgentProvider)(nil)
+)
 
 // New returns a function that builds the provider, as providerserver expects.
 func New(version string) func() provider.Provider {
@@ -151,6 +155,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 		data := &providerData{unknown: unknown, now: p.now}
 		resp.ResourceData = data
 		resp.DataSourceData = data
+		resp.ListResourceData = data
 		return
 	}
 
@@ -216,6 +221,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	data := &providerData{client: client, now: p.now}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.ListResourceData = data
 }
 
 func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -238,6 +244,15 @@ func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource
 		newClusterAgentURLConfigurationDataSource,
 		newClusterAgentURLConfigurationsDataSource,
 		// url configurations: registered here
+	}
+}
+
+// ListResources are found by `terraform query` (Terraform 1.14 and later).
+func (p *gitlabAgentProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		newClusterAgentListResource,
+		newClusterAgentTokenListResource,
+		newClusterAgentURLConfigurationListResource,
 	}
 }
 

@@ -108,7 +108,7 @@ provider "gitlabagent" {
 }
 ` + agentsDataSource,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("agents"), knownvalue.ListSizeExact(0)),
+					statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("cluster_agents"), knownvalue.ListSizeExact(0)),
 					statecheck.ExpectKnownValue("data.gitlabagent_cluster_agents.all", tfjsonpath.New("project_id"), knownvalue.Int64Exact(acctest.ProjectID)),
 				},
 				Check: func(*terraform.State) error {

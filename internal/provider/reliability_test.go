@@ -480,3 +480,46 @@ provider "gitlabagent" {
 		t.Errorf("requests were made: %v", reqs)
 	}
 }
+
+// A resource's `timeouts` bound a whole operation: a read stalled past
+// timeouts.read fails within it, whatever request_timeout allows.
+func TestAccReliability_resourceTimeouts(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	hcl := env.Config(`
+resource "gitlabagent_cluster_agent" "test" {
+  project = "root/test"
+  name    = "slow"
+  timeouts {
+    read = "2s"
+  }
+}
+`)
+	var started time.Time
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{Config: hcl},
+			{
+				PreConfig: func() {
+					env.Mock.InjectFault(mockgitlab.Fault{Method: http.MethodGet, Pattern: "/api/v4/projects/*/cluster_agents/*", DelayMS: 30000, Count: 5})
+					started = time.Now()
+				},
+				Config:      hcl,
+				ExpectError: acctest.ErrorRegexp("ran out of time", "`timeouts`"),
+			},
+			{
+				PreConfig: func() {
+					if d := time.Since(started); d > 20*time.Second {
+						t.Errorf("the read with timeouts.read = 2s took %v", d)
+					}
+					env.Mock.ClearFaults()
+				},
+				Config: hcl,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -25,6 +23,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*clusterAgentResource)(nil)
 	_ resource.ResourceWithImportState = (*clusterAgentResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*clusterAgentResource)(nil)
+	_ resource.ResourceWithIdentity    = (*clusterAgentResource)(nil)
 )
 
 func newClusterAgentResource() resource.Resource { return &clusterAgentResource{} }
@@ -39,7 +38,6 @@ type clusterAgentModel struct {
 	AgentID         types.Int64  `tfsdk:"agent_id"`
 	CreatedAt       types.String `tfsdk:"created_at"`
 	CreatedByUserID types.Int64  `tfsdk:"created_by_user_id"`
-	IsReceptive     types.Bool   `tfsdk:"is_receptive"`
 }
 
 // clusterAgentResourceModel is the resource's model: the agent, as the data
@@ -53,6 +51,11 @@ func (r *clusterAgentResource) Metadata(_ context.Context, req resource.Metadata
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent"
 }
 
+// IdentitySchema names the agent by project_id and agent_id (Terraform 1.12 and later).
+func (r *clusterAgentResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identitySchema("agent_id")
+}
+
 func (r *clusterAgentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx)},
@@ -60,7 +63,14 @@ func (r *clusterAgentResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"in the project's repository at `.gitlab/agents/<name>/config.yaml`; the cluster connects with a token " +
 			"from `gitlabagent_cluster_agent_token`.\n\n" +
 			"Deleting the agent also deletes all its tokens and its URL configuration in GitLab, which disconnects " +
-			"the cluster. Changing `name` replaces the agent.",
+			"the cluster. Changing `name` replaces the agent.\n\n" +
+			"Whether the agent is receptive is not an attribute of this resource: in one apply the agent is " +
+			"registered before its `gitlabagent_cluster_agent_url_configuration`, so a value kept here would be " +
+			"stale until the next refresh. An agent is receptive exactly when it has a URL configuration; to read " +
+			"GitLab's `is_receptive`, use the `gitlabagent_cluster_agent` data source with `depends_on` on the URL " +
+			"configuration, which reads it after the configuration exists, in the same apply.\n\n" +
+			"An agent managed by the official `gitlab` provider's `gitlab_cluster_agent` moves here with a `moved` " +
+			"block, without any change in GitLab: see the guide \"Moving agents from the gitlab provider\".",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<project_id>:<agent_id>`, with the numeric project ID.",
@@ -92,13 +102,6 @@ func (r *clusterAgentResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Computed:            true,
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
-			"is_receptive": schema.BoolAttribute{
-				MarkdownDescription: "Whether the agent is receptive, i.e. has a URL configuration GitLab " +
-					"connects to. Refreshed on every read, so a URL configuration created in the same apply shows " +
-					"here from the next plan on. Null where GitLab does not report it (the Community Edition, GitLab before 17.4).",
-				Computed:      true,
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
 		},
 	}
 }
@@ -111,7 +114,6 @@ func agentToModel(a *gitlab.Agent, m *clusterAgentModel) {
 	m.Name = types.StringValue(a.Name)
 	m.CreatedAt = timeValue(a.CreatedAt)
 	m.CreatedByUserID = optionalID(a.CreatedByUserID)
-	m.IsReceptive = types.BoolPointerValue(a.IsReceptive)
 }
 
 func (r *clusterAgentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -119,6 +121,7 @@ func (r *clusterAgentResource) ModifyPlan(ctx context.Context, req resource.Modi
 }
 
 func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan clusterAgentResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	client := r.client(&resp.Diagnostics)
@@ -143,6 +146,7 @@ func (r *clusterAgentResource) Create(ctx context.Context, req resource.CreateRe
 }
 
 func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State, &req.State)
 	var state clusterAgentResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	client := r.client(&resp.Diagnostics)
@@ -171,6 +175,7 @@ func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadReques
 // Update only happens when `project` is rewritten for the same project (see
 // planProjectChange): nothing changes in GitLab, state takes the new spelling.
 func (r *clusterAgentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan, state clusterAgentResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -234,14 +239,6 @@ func apiProject(project types.String, projectID types.Int64) string {
 		return strconv.FormatInt(projectID.ValueInt64(), 10)
 	}
 	return project.ValueString()
-}
-
-// timeValue renders a GitLab timestamp as RFC 3339, or null.
-func timeValue(t *time.Time) types.String {
-	if t == nil {
-		return types.StringNull()
-	}
-	return types.StringValue(t.UTC().Format(time.RFC3339Nano))
 }
 
 // optionalID maps GitLab's 0 (JSON null) to a null ID.

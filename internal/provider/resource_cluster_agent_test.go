@@ -50,7 +50,6 @@ func checkAgentInMock(env *acctest.Env, wantName string) resource.TestCheckFunc 
 			"name":               a.Name,
 			"created_at":         acctest.Timestamp(a.CreatedAt),
 			"created_by_user_id": strconv.FormatInt(a.CreatedByUserID, 10),
-			"is_receptive":       strconv.FormatBool(a.IsReceptive),
 		} {
 			got, err := acctest.Attribute(s, agentResource, attr)
 			if err != nil {
@@ -76,7 +75,6 @@ func TestAccClusterAgent_createImportAndEmptyPlan(t *testing.T) {
 					statecheck.ExpectKnownValue(agentResource, tfjsonpath.New("project_id"), knownvalue.Int64Exact(acctest.ProjectID)),
 					statecheck.ExpectKnownValue(agentResource, tfjsonpath.New("name"), knownvalue.StringExact("production")),
 					statecheck.ExpectKnownValue(agentResource, tfjsonpath.New("created_by_user_id"), knownvalue.Int64Exact(acctest.MaintainerUserID)),
-					statecheck.ExpectKnownValue(agentResource, tfjsonpath.New("is_receptive"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(agentResource, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^20:\d+$`))),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(

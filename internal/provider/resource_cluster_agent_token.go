@@ -30,11 +30,16 @@ var (
 	_ resource.ResourceWithConfigure   = (*clusterAgentTokenResource)(nil)
 	_ resource.ResourceWithImportState = (*clusterAgentTokenResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*clusterAgentTokenResource)(nil)
+	_ resource.ResourceWithIdentity    = (*clusterAgentTokenResource)(nil)
 )
 
 // importedKey marks, in private state, a token imported without the
 // provider-side rotation_triggers: the first configured value is adopted
-// without replacing the token.
+// without replacing the token. Set to `true` by the import (or a move),
+// it becomes `"refreshed"` at the first read after the import, which is the
+// refresh of the first apply (or plan) after it, and goes away at the read
+// after that: once the first apply after the import has run, the token is
+// treated as any other.
 const importedKey = "imported"
 
 // checkedAtKey holds, in private state, the provider's clock when the token
@@ -98,6 +103,11 @@ func (r *clusterAgentTokenResource) Metadata(_ context.Context, req resource.Met
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent_token"
 }
 
+// IdentitySchema names the object by project_id, agent_id and token_id (Terraform 1.12 and later).
+func (r *clusterAgentTokenResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identitySchema("agent_id", "token_id")
+}
+
 func (r *clusterAgentTokenResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx)},
@@ -110,7 +120,10 @@ func (r *clusterAgentTokenResource) Schema(ctx context.Context, _ resource.Schem
 			"true }` the new token exists before the old one is revoked. An agent can have at most two active " +
 			"tokens; creating a third fails before anything is changed, with a list of the active ones.\n\n" +
 			"Rotate a token with `rotate_after` (age-based), `rotation_triggers` (any change), " +
-			"`terraform apply -replace=<address>` or `lifecycle { replace_triggered_by = [...] }`.",
+			"`terraform apply -replace=<address>` or `lifecycle { replace_triggered_by = [...] }`.\n\n" +
+			"A token managed by the official `gitlab` provider's `gitlab_cluster_agent_token` moves here with a " +
+			"`moved` block, its secret included, without any change in GitLab: see the guide \"Moving agents from " +
+			"the gitlab provider\".",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<project_id>:<agent_id>:<token_id>`, with the numeric project ID.",
@@ -300,6 +313,7 @@ func (r *clusterAgentTokenResource) planRotation(ctx context.Context, state clus
 }
 
 func (r *clusterAgentTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan clusterAgentTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	client := r.client(&resp.Diagnostics)
@@ -332,6 +346,7 @@ func (r *clusterAgentTokenResource) Create(ctx context.Context, req resource.Cre
 
 // Read refreshes what GitLab tells about the token; the secret stays as it is.
 func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State, &req.State)
 	var state clusterAgentTokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	client := r.client(&resp.Diagnostics)
@@ -360,11 +375,20 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 		addError(&resp.Diagnostics, err)
 		return
 	}
+	afterImport := !state.Name.IsNull() // the import's own read has only the IDs
 	state.agentTokenAttributes = agentTokenToAttributes(token, state.Description)
 	state.ProjectID = types.Int64Value(projectID)
 	state.ID = types.StringValue(stateID(projectID, token.AgentID, token.ID))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	r.recordCheck(ctx, resp.Private, &resp.Diagnostics)
+	if imported, diags := req.Private.GetKey(ctx, importedKey); len(imported) > 0 && afterImport {
+		resp.Diagnostics.Append(diags...)
+		next := []byte(`"refreshed"`)
+		if string(imported) != "true" {
+			next = nil
+		}
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, next)...)
+	}
 }
 
 // Update happens only for provider-side changes: `project` written another
@@ -372,6 +396,7 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 // description changes that GitLab would not see (see their plan modifiers).
 // Nothing is sent to GitLab.
 func (r *clusterAgentTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan, state clusterAgentTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

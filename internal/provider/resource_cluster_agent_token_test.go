@@ -303,7 +303,7 @@ func TestAccClusterAgentToken_lifecycle(t *testing.T) {
 				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkSecretDelivered(env),
-					resource.TestCheckResourceAttr(tokenResource, "last_used_at", "2025-06-01T12:00:00Z"),
+					resource.TestCheckResourceAttr(tokenResource, "last_used_at", "2025-06-01T12:00:00.000Z"),
 					// Read is one GET, and nothing else.
 					env.ExpectRequests("GET", tokenPath, 1),
 					func(*terraform.State) error {
@@ -775,6 +775,22 @@ func TestAccClusterAgentToken_warnings(t *testing.T) {
 	}
 	if plan = p.Plan(tokenType, state, nil, config("", map[string]string{"generation": "1"})); requiresReplace(plan.RequiresReplace) == "" {
 		t.Error("new rotation_triggers on a created token do not replace it")
+	}
+	// The refresh of the first apply after the import still adopts them; once
+	// that apply has run (the next refresh), the token is treated as any other.
+	refreshed, refreshedPrivate, diags := p.Read(tokenType, state, private)
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatal(errs)
+	}
+	if plan = p.Plan(tokenType, refreshed, refreshedPrivate, config("", map[string]string{"generation": "1"})); requiresReplace(plan.RequiresReplace) != "" {
+		t.Errorf("first apply after import: rotation_triggers require replacing %s", requiresReplace(plan.RequiresReplace))
+	}
+	later, laterPrivate, diags := p.Read(tokenType, refreshed, refreshedPrivate)
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatal(errs)
+	}
+	if plan = p.Plan(tokenType, later, laterPrivate, config("", map[string]string{"generation": "1"})); requiresReplace(plan.RequiresReplace) == "" {
+		t.Error("after the first apply following an import, new rotation_triggers do not replace the token")
 	}
 
 	// rotate_after not due: no replacement, no warning.

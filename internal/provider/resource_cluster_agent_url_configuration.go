@@ -27,6 +27,7 @@ var (
 	_ resource.ResourceWithImportState    = (*clusterAgentURLConfigurationResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*clusterAgentURLConfigurationResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*clusterAgentURLConfigurationResource)(nil)
+	_ resource.ResourceWithIdentity       = (*clusterAgentURLConfigurationResource)(nil)
 )
 
 // Authentication modes of a URL configuration.
@@ -109,6 +110,11 @@ func normalizeText(s string) string {
 
 func (r *clusterAgentURLConfigurationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_cluster_agent_url_configuration"
+}
+
+// IdentitySchema names the object by project_id, agent_id and url_configuration_id (Terraform 1.12 and later).
+func (r *clusterAgentURLConfigurationResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identitySchema("agent_id", "url_configuration_id")
 }
 
 // The client key attributes follow one rule: a value differing from a known
@@ -335,6 +341,7 @@ func (r *clusterAgentURLConfigurationResource) ModifyPlan(ctx context.Context, r
 }
 
 func (r *clusterAgentURLConfigurationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan clusterAgentURLConfigurationModel
 	var keyWO types.String
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -377,6 +384,7 @@ func (r *clusterAgentURLConfigurationResource) Create(ctx context.Context, req r
 // Read refreshes what GitLab tells about the configuration; the client key
 // (never returned by GitLab) stays as it is in state.
 func (r *clusterAgentURLConfigurationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State, &req.State)
 	var state clusterAgentURLConfigurationModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	client := r.client(&resp.Diagnostics)
@@ -438,6 +446,7 @@ func goneDetail(err error) string {
 // another way for the same project, and the first client key (or key version)
 // set after an import. Nothing is sent to GitLab.
 func (r *clusterAgentURLConfigurationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan, state clusterAgentURLConfigurationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

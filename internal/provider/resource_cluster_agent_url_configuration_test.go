@@ -237,8 +237,7 @@ data "gitlabagent_cluster_agent" "after" {
 					statecheck.ExpectKnownValue(urlConfigResource, tfjsonpath.New("url"), knownvalue.StringExact(receptiveURL)),
 					statecheck.ExpectKnownValue(urlConfigResource, tfjsonpath.New("project"), knownvalue.StringExact(acctest.ProjectPath)),
 					statecheck.ExpectKnownValue(urlConfigResource, tfjsonpath.New("project_id"), knownvalue.Int64Exact(acctest.ProjectID)),
-					// The agent was registered before it became receptive; read afterwards, it is.
-					statecheck.ExpectKnownValue("gitlabagent_cluster_agent.test", tfjsonpath.New("is_receptive"), knownvalue.Bool(false)),
+					// Read after the configuration, in the same apply, the agent is receptive.
 					statecheck.ExpectKnownValue("data.gitlabagent_cluster_agent.after", tfjsonpath.New("is_receptive"), knownvalue.Bool(true)),
 					sameConfig.AddStateValue(urlConfigResource, tfjsonpath.New("url_configuration_id")),
 				},

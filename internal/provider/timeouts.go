@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // Defaults of the resources' `timeouts` blocks. They bound a whole operation,
@@ -30,6 +32,14 @@ func timeoutsBlock(ctx context.Context) schema.Block {
 		DeleteDescription: "How long deleting may take in all, a Go duration. Default `" +
 			defaultDeleteTimeout.String() + "`.",
 	})
+}
+
+// nullTimeouts is an unset `timeouts` block, for state the provider writes
+// without a configuration (moves, list results).
+func nullTimeouts() timeouts.Value {
+	return timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+		"create": types.StringType, "read": types.StringType, "delete": types.StringType,
+	})}
 }
 
 // withTimeout bounds ctx by the operation's configured timeout (or def).

@@ -1,0 +1,13 @@
+# The agents of a project whose names start with "prod-". Run
+#
+#   terraform query -generate-config-out=generated.tf
+#
+# to write a resource block and an import block for each of them.
+list "gitlabagent_cluster_agent" "production" {
+  provider = gitlabagent
+
+  config {
+    project     = "root/test"
+    name_prefix = "prod-"
+  }
+}
