@@ -68,6 +68,13 @@ func NewPlaying(t *testing.T, settings mockgitlab.SeedSettings) *Env {
 	return newEnv(t, seed)
 }
 
+// NewWithSeed starts a mock GitLab with the given seed, e.g. the default seed
+// with a public project.
+func NewWithSeed(t *testing.T, seed mockgitlab.Seed) *Env {
+	t.Helper()
+	return newEnv(t, seed)
+}
+
 func newEnv(t *testing.T, seed mockgitlab.Seed) *Env {
 	t.Helper()
 	PreCheck(t)

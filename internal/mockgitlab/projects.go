@@ -96,7 +96,7 @@ func (s *Server) getProject(req *apiRequest) *response {
 	}
 	return jsonResponse(http.StatusOK, projectJSON{
 		projectIdentityJSON: s.st.identityJSON(p),
-		Visibility:          "private",
+		Visibility:          p.visibility,
 		WebURL:              requestBase(req.r) + "/" + p.fullPath,
 	})
 }

@@ -3,6 +3,7 @@ package mockgitlab
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"testing"
 )
 
@@ -132,4 +133,39 @@ func TestRenamedProjectRedirects(t *testing.T) {
 	}
 	expectStatus(t, e.get("/projects/root%2Ftest", tokMaintainer), 200)
 	expectStatus(t, e.get("/projects/root%2Frenamed", tokMaintainer), 301)
+}
+
+// A public or internal project may be read by any user, but its agents and
+// tokens only by a Developer: a non-member gets GitLab's 404s for objects
+// that exist, and 403 for writes (gitlab-behaviour.md §2).
+func TestPublicProjectNonMember(t *testing.T) {
+	for _, visibility := range []string{"public", "internal"} {
+		t.Run(visibility, func(t *testing.T) {
+			seed := DefaultSeed()
+			seed.Projects[0].Visibility = visibility
+			e := newEnvWithSeed(t, seed)
+			a, err := e.srv.CreateAgent(20, "agent-1", 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := e.srv.CreateToken(a.ID, "t", "", 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := e.get("/projects/20", tokOutsider)
+			expectStatus(t, r, http.StatusOK)
+			if p := decode[map[string]any](t, r); p["visibility"] != visibility {
+				t.Errorf("visibility = %v, want %s", p["visibility"], visibility)
+			}
+			expect(t, e.get("/projects/20/cluster_agents", tokOutsider), http.StatusNotFound, `{"message":"404 ClusterAgents Not Found"}`)
+			expect(t, e.get("/projects/20/cluster_agents/"+strconv.FormatInt(a.ID, 10), tokOutsider), http.StatusNotFound, `{"message":"404 Not found"}`)
+			expect(t, e.get("/projects/20/cluster_agents/"+strconv.FormatInt(a.ID, 10)+"/tokens/"+strconv.FormatInt(tok.ID, 10), tokOutsider), http.StatusNotFound, `{"message":"404 Not found"}`)
+			expectStatus(t, e.del("/projects/20/cluster_agents/"+strconv.FormatInt(a.ID, 10), tokOutsider), http.StatusForbidden)
+		})
+	}
+	seed := DefaultSeed()
+	seed.Projects[0].Visibility = "secret"
+	if _, err := New(seed); err == nil {
+		t.Error("a seed with visibility \"secret\" was accepted")
+	}
 }

@@ -59,6 +59,10 @@ type SeedProject struct {
 	NamespaceName     string            `json:"namespace_name,omitempty"`
 	Description       string            `json:"description"`
 	Members           map[string]string `json:"members"` // username -> guest|reporter|developer|maintainer|owner
+	// Visibility is "private" (the default), "internal" or "public". Any authenticated user may read an
+	// internal or public project, but not its agents: those need the Developer role, so a non-member gets
+	// 404 for agents and tokens that exist, as in GitLab.
+	Visibility string `json:"visibility,omitempty"`
 }
 
 // SeedSettings says which GitLab the mock plays and holds the instance-wide application settings it
@@ -282,6 +286,11 @@ func validateSeed(seed Seed) error {
 			return fmt.Errorf("seed projects[%d]: duplicate path_with_namespace %q", i, p.PathWithNamespace)
 		}
 		paths[lower] = true
+		switch p.Visibility {
+		case "", "private", "internal", "public":
+		default:
+			return fmt.Errorf("seed projects[%d]: visibility %q (want private, internal or public)", i, p.Visibility)
+		}
 		for username, role := range p.Members {
 			if !usernames[strings.ToLower(username)] {
 				return fmt.Errorf("seed projects[%d]: member %q is not a seeded user", i, username)

@@ -349,6 +349,23 @@ func (s *Server) SetMember(projectID int64, username, role string) error {
 	return nil
 }
 
+// SetProjectVisibility makes a project private, internal or public.
+func (s *Server) SetProjectVisibility(projectID int64, visibility string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.st.projects[projectID]
+	if p == nil {
+		return errorf(ErrNotFound, "project %d", projectID)
+	}
+	switch visibility {
+	case "private", "internal", "public":
+	default:
+		return errorf(nil, "unknown visibility %q (want private, internal or public)", visibility)
+	}
+	p.visibility = visibility
+	return nil
+}
+
 // RenameProject moves a project to a new full path and leaves a redirect route from the old path, so
 // that GET by the old path answers 301 and other methods 405.
 func (s *Server) RenameProject(projectID int64, newPathWithNamespace string) error {

@@ -24,6 +24,7 @@ type project struct {
 	description   string
 	createdAt     time.Time
 	members       map[int64]int
+	visibility    string // private, internal or public
 }
 
 // path returns the last segment of the full path.
@@ -138,6 +139,10 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 			description:   sp.Description,
 			createdAt:     createdAt,
 			members:       map[int64]int{},
+			visibility:    sp.Visibility,
+		}
+		if p.visibility == "" {
+			p.visibility = "private"
 		}
 		for username, role := range sp.Members {
 			u := st.usersByName[strings.ToLower(username)]
@@ -197,9 +202,10 @@ func (st *store) accessLevel(u *user, p *project) int {
 	return p.members[u.id]
 }
 
-// canRead reports whether the user can see the project at all (all seeded projects are private).
+// canRead reports whether the user can see the project at all: a member, or anyone for an internal or
+// public project.
 func (st *store) canRead(u *user, p *project) bool {
-	return st.accessLevel(u, p) >= accessGuest
+	return st.accessLevel(u, p) >= accessGuest || p.visibility != "private"
 }
 
 // projectByPath finds a project by its full path: exact match, then case-insensitive. It does not follow

@@ -75,6 +75,18 @@ func TestAccReliability_refreshWithoutReadAccessKeepsState(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Project.*was not found, or the token's user cannot see it`),
 			},
 			{
+				// The project made public: the non-member now sees the project
+				// but not its agents, and GitLab's 404 for them is no deletion.
+				PreConfig: func() {
+					if err := env.Mock.SetProjectVisibility(acctest.ProjectID, "public"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:    env.ProviderBlock(acctest.OutsiderToken) + agentAndTokenHCL,
+				ExpectError: acctest.ErrorRegexp("Cannot tell whether", "still exists", "kept in state",
+					"Developer"),
+			},
+			{
 				// Back with the maintainer: nothing was lost, nothing to do.
 				Config: env.Config(agentAndTokenHCL),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
