@@ -82,7 +82,7 @@ func TestAccReliability_refreshWithoutReadAccessKeepsState(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config:    env.ProviderBlock(acctest.OutsiderToken) + agentAndTokenHCL,
+				Config: env.ProviderBlock(acctest.OutsiderToken) + agentAndTokenHCL,
 				ExpectError: acctest.ErrorRegexp("Cannot tell whether", "still exists", "kept in state",
 					"Developer"),
 			},
