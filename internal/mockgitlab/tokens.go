@@ -231,24 +231,7 @@ func tokenInfo(t *agentToken) TokenInfo {
 // and the model validations (*ValidationError), and returns the secret in TokenInfo.Token. An empty
 // description is stored as null; userID must be an existing user, or 0 for none.
 func (s *Server) CreateToken(agentID int64, name, description string, userID int64) (TokenInfo, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.st.agents[agentID]
-	if a == nil {
-		return TokenInfo{}, errorf(ErrNotFound, "agent %d", agentID)
-	}
-	if userID != 0 && s.st.users[userID] == nil {
-		return TokenInfo{}, errorf(ErrNotFound, "user %d", userID)
-	}
-	var desc *string
-	if description != "" {
-		desc = &description
-	}
-	t, err := s.st.createToken(a, name, desc, userID, s.timestamp())
-	if err != nil {
-		return TokenInfo{}, err
-	}
-	return tokenInfo(t), nil
+	return s.createTokenOutOfBand(agentID, name, description, userID, (*store).createToken)
 }
 
 // CreateGrandfatheredToken creates an active agent token out of band past the two-active-tokens limit, as
@@ -256,6 +239,13 @@ func (s *Server) CreateToken(agentID int64, name, description string, userID int
 // (*ValidationError) and returns the secret in TokenInfo.Token; an empty description is stored as null.
 // userID must be an existing user, or 0 for none.
 func (s *Server) CreateGrandfatheredToken(agentID int64, name, description string, userID int64) (TokenInfo, error) {
+	return s.createTokenOutOfBand(agentID, name, description, userID, (*store).insertToken)
+}
+
+// createTokenOutOfBand checks the agent and the user, then creates the token with create.
+func (s *Server) createTokenOutOfBand(agentID int64, name, description string, userID int64,
+	create func(st *store, a *agent, name string, description *string, userID int64, now time.Time) (*agentToken, error),
+) (TokenInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.st.agents[agentID]
@@ -269,7 +259,7 @@ func (s *Server) CreateGrandfatheredToken(agentID int64, name, description strin
 	if description != "" {
 		desc = &description
 	}
-	t, err := s.st.insertToken(a, name, desc, userID, s.timestamp())
+	t, err := create(s.st, a, name, desc, userID, s.timestamp())
 	if err != nil {
 		return TokenInfo{}, err
 	}
