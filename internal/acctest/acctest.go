@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -101,10 +100,11 @@ provider "gitlabagent" {
 // Config prepends the maintainer's provider block to the given HCL.
 func (e *Env) Config(hcl string) string { return e.ProviderBlock(MaintainerToken) + hcl }
 
-// ProviderFactories serves the provider in process, as terraform-plugin-testing expects.
+// ProviderFactories serves the provider in process, as terraform-plugin-testing
+// expects, with the same server as the provider binary.
 func ProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"gitlabagent": providerserver.NewProtocol6WithError(provider.New("test")()),
+		"gitlabagent": func() (tfprotov6.ProviderServer, error) { return provider.NewServer(provider.New("test")())(), nil },
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/provider"
@@ -28,7 +27,7 @@ func ServeInProcess(t *testing.T) string {
 	closed := make(chan struct{})
 	address := ProviderHost() + "/gitlabagent/gitlabagent"
 	go func() {
-		err := tf6server.Serve(address, providerserver.NewProtocol6(provider.New("test")()),
+		err := tf6server.Serve(address, provider.NewServer(provider.New("test")()),
 			tf6server.WithDebug(ctx, reattach, closed),
 			tf6server.WithGoPluginLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard})),
 			tf6server.WithoutLogStderrOverride(), tf6server.WithLoggingSink(t))
