@@ -2,11 +2,9 @@ package main
 
 import (
 	"strings"
-)
 
-// providerLogEnvName is the provider's part of TF_LOG_PROVIDER_<NAME>, which
-// terraform-plugin-go derives from the provider address.
-const providerLogEnvName = "GITLABAGENT"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
+)
 
 // quietLogSettings returns the environment variables that turn off the log
 // output of the provider, the plugin framework and terraform-plugin-go, or
@@ -32,9 +30,9 @@ func quietLogSettings(environ []string, debug bool) map[string]string {
 		}
 	}
 	return map[string]string{
-		"TF_LOG_SDK":                            "OFF",
-		"TF_LOG_SDK_PROTO":                      "OFF",
-		"TF_LOG_SDK_FRAMEWORK":                  "OFF",
-		"TF_LOG_PROVIDER_" + providerLogEnvName: "OFF",
+		"TF_LOG_SDK":           "OFF",
+		"TF_LOG_SDK_PROTO":     "OFF",
+		"TF_LOG_SDK_FRAMEWORK": "OFF",
+		gitlab.ProviderLogEnv:  "OFF",
 	}
 }

@@ -34,6 +34,7 @@ func (c *Client) GetAgent(ctx context.Context, project string, agentID int64) (*
 		}
 		return nil, explained
 	}
+	c.rememberProject(project, a.ConfigProject.ID)
 	return &a, nil
 }
 
@@ -92,11 +93,36 @@ func errorDetail(err error) string {
 
 // ListAgents reads every agent of a project, all pages, ordered by name.
 func (c *Client) ListAgents(ctx context.Context, project string) ([]*Agent, error) {
-	agents, resp, err := listAll[*Agent](ctx, c, projectPath(project)+"/cluster_agents")
+	var agents []*Agent
+	err := c.ScanAgents(ctx, project, func(page []Agent) bool {
+		for i := range page {
+			agents = append(agents, &page[i])
+		}
+		return true
+	})
 	if err != nil {
-		return nil, explain(err, resp, "list agents", Target{Project: project})
+		return nil, err
 	}
 	return agents, nil
+}
+
+// ScanAgents reads every agent of a project, ordered by name, and hands them
+// to fn one page at a time, in order, until fn returns false. fn may keep
+// nothing of a page but what it needs. Pages are read several at a time
+// when GitLab tells how many there are (see listPages).
+func (c *Client) ScanAgents(ctx context.Context, project string, fn func(page []Agent) bool) error {
+	first := true
+	resp, err := listPages(ctx, c, projectPath(project)+"/cluster_agents", func(page []Agent) bool {
+		if first && len(page) > 0 {
+			c.rememberProject(project, page[0].ConfigProject.ID)
+			first = false
+		}
+		return fn(page)
+	})
+	if err != nil {
+		return explain(err, resp, "list agents", Target{Project: project})
+	}
+	return nil
 }
 
 // nameTakenMessage is GitLab's validation message for a duplicate agent name.
@@ -118,6 +144,8 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 	start := time.Now()
 	resp, err := c.send(ctx, http.MethodPost, projectPath(project)+"/cluster_agents", opt, &a)
 	if err == nil {
+		// A token or URL configuration for this agent, next, needs no project lookup.
+		c.rememberProject(project, a.ConfigProject.ID)
 		return &a, false, nil
 	}
 	explained := explain(err, resp, fmt.Sprintf("register agent %q", name), Target{Project: project})

@@ -7,13 +7,15 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // paginatedAgents serves total agents of project root/test, named in order,
-// in pages as GitLab does (§1.6 of the reference).
-func paginatedAgents(t *testing.T, reqs *requestLog, total int, withLink, withNextPage bool) http.Handler {
+// in pages as GitLab does (§1.6 of the reference): with X-Total and
+// X-Total-Pages when withTotals (GitLab omits them above 10,000 rows).
+func paginatedAgents(t *testing.T, reqs *requestLog, total int, withLink, withNextPage, withTotals bool) http.Handler {
 	t.Helper()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqs.record(r)
@@ -50,10 +52,13 @@ func paginatedAgents(t *testing.T, reqs *requestLog, total int, withLink, withNe
 			next = strconv.Itoa(page + 1)
 			links = append(links, link(page+1)+`; rel="next"`)
 		}
-		links = append(links, link(1)+`; rel="first"`, link(pages)+`; rel="last"`)
+		links = append(links, link(1)+`; rel="first"`)
 		h := w.Header()
-		h.Set("X-Total", strconv.Itoa(total))
-		h.Set("X-Total-Pages", strconv.Itoa(pages))
+		if withTotals {
+			links = append(links, link(pages)+`; rel="last"`)
+			h.Set("X-Total", strconv.Itoa(total))
+			h.Set("X-Total-Pages", strconv.Itoa(pages))
+		}
 		h.Set("X-Per-Page", strconv.Itoa(perPage))
 		h.Set("X-Page", strconv.Itoa(page))
 		if withNextPage {
@@ -69,15 +74,16 @@ func paginatedAgents(t *testing.T, reqs *requestLog, total int, withLink, withNe
 
 func TestListAgentsPagination(t *testing.T) {
 	t.Parallel()
-	for name, v := range map[string]struct{ link, nextPage bool }{
-		"Link and X-Next-Page": {true, true},
-		"Link only":            {true, false},
-		"X-Next-Page only":     {false, true},
+	for name, v := range map[string]struct{ link, nextPage, totals bool }{
+		"totals":                          {true, true, true},
+		"no totals, Link and X-Next-Page": {true, true, false},
+		"no totals, Link only":            {true, false, false},
+		"no totals, X-Next-Page only":     {false, true, false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var reqs requestLog
-			srv := newServer(t, paginatedAgents(t, &reqs, 250, v.link, v.nextPage))
+			srv := newServer(t, paginatedAgents(t, &reqs, 250, v.link, v.nextPage, v.totals))
 			c := newTestClient(t, srv.URL, 0)
 			agents, err := c.ListAgents(context.Background(), "root/test")
 			if err != nil {
@@ -95,20 +101,138 @@ func TestListAgentsPagination(t *testing.T) {
 			if len(got) != 3 {
 				t.Fatalf("ListAgents made %d requests, want 3", len(got))
 			}
+			pages := map[string]bool{}
 			for i, r := range got {
 				q, _ := url.ParseQuery(r.Query)
 				if q.Get("per_page") != "100" {
 					t.Errorf("request %d: per_page = %q, want 100 (query %q)", i+1, q.Get("per_page"), r.Query)
 				}
-				wantPage := strconv.Itoa(i + 1)
-				if p := q.Get("page"); p != wantPage && (i != 0 || p != "") {
-					t.Errorf("request %d: page = %q, want %s", i+1, p, wantPage)
-				}
 				if len(q["page"]) > 1 || len(q["per_page"]) > 1 {
 					t.Errorf("request %d: repeated pagination parameters in %q", i+1, r.Query)
 				}
+				page := q.Get("page")
+				switch {
+				case i == 0 && page != "" && page != "1":
+					t.Errorf("the first request asks for page %q, want the first", page)
+				case i > 0 && !v.totals && page != strconv.Itoa(i+1):
+					// Without totals the pages are read one after another.
+					t.Errorf("request %d: page = %q, want %d", i+1, page, i+1)
+				}
+				pages[page] = true
+			}
+			if !pages["2"] || !pages["3"] {
+				t.Errorf("pages requested: %v, want 2 and 3 after the first", pages)
 			}
 		})
+	}
+}
+
+// TestListAgentsReadsPagesFourAtATime serves 25 pages with totals: once the
+// first page has told how many there are, the others are read four at a
+// time, never more, and the agents come back in order.
+func TestListAgentsReadsPagesFourAtATime(t *testing.T) {
+	t.Parallel()
+	const total = 2450
+	inner := paginatedAgents(t, &requestLog{}, total, true, true, true)
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	four := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Query().Get("page"); p != "" && p != "1" {
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			if inFlight == 4 && most == 4 {
+				close(four)
+			}
+			mu.Unlock()
+			// Hold the first pages until four are being read at once.
+			select {
+			case <-four:
+			case <-time.After(10 * time.Second):
+			}
+			defer func() {
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+			}()
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	agents, err := newTestClient(t, srv.URL, 0).ListAgents(context.Background(), "root/test")
+	if err != nil {
+		t.Fatalf("ListAgents: %v", err)
+	}
+	if len(agents) != total {
+		t.Fatalf("ListAgents returned %d agents, want %d", len(agents), total)
+	}
+	for i, a := range agents {
+		if a.ID != int64(i+1) {
+			t.Fatalf("agent %d has ID %d, want %d: pages out of order", i, a.ID, i+1)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 4 {
+		t.Errorf("at most %d pages were read at once, want 4", most)
+	}
+}
+
+// TestListAgentsWithoutTotalsReadsOnePageAtATime: without X-Total-Pages
+// (GitLab above 10,000 rows) the next page is known only from the last one.
+func TestListAgentsWithoutTotalsReadsOnePageAtATime(t *testing.T) {
+	t.Parallel()
+	inner := paginatedAgents(t, &requestLog{}, 1234, true, true, false)
+	var mu sync.Mutex
+	inFlight, most, requests := 0, 0, 0
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		requests++
+		most = max(most, inFlight)
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}()
+		inner.ServeHTTP(w, r)
+	}))
+	agents, err := newTestClient(t, srv.URL, 0).ListAgents(context.Background(), "root/test")
+	if err != nil {
+		t.Fatalf("ListAgents: %v", err)
+	}
+	if len(agents) != 1234 || agents[0].ID != 1 || agents[1233].ID != 1234 {
+		t.Fatalf("ListAgents returned %d agents, want 1234 in order", len(agents))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 1 || requests != 13 {
+		t.Errorf("%d requests, at most %d at once; want 13, one at a time", requests, most)
+	}
+}
+
+// TestScanAgentsStops: a caller that has what it wants stops the reading.
+func TestScanAgentsStops(t *testing.T) {
+	t.Parallel()
+	for _, totals := range []bool{true, false} {
+		var reqs requestLog
+		srv := newServer(t, paginatedAgents(t, &reqs, 1000, true, true, totals))
+		pages := 0
+		err := newTestClient(t, srv.URL, 0).ScanAgents(context.Background(), "root/test", func(page []Agent) bool {
+			pages++
+			return page[len(page)-1].ID < 200
+		})
+		if err != nil {
+			t.Fatalf("ScanAgents: %v", err)
+		}
+		if pages != 2 {
+			t.Errorf("totals %v: fn saw %d pages, want 2", totals, pages)
+		}
+		// Reading ahead may have asked for a few more pages, never all ten.
+		if n := reqs.count(); n < 2 || n > 2+pageWindow {
+			t.Errorf("totals %v: %d requests, want 2 to %d", totals, n, 2+pageWindow)
+		}
 	}
 }
 
@@ -116,7 +240,7 @@ func TestListAgentsEmptyAndSinglePage(t *testing.T) {
 	t.Parallel()
 	for _, total := range []int{0, 1, 100} {
 		var reqs requestLog
-		srv := newServer(t, paginatedAgents(t, &reqs, total, true, true))
+		srv := newServer(t, paginatedAgents(t, &reqs, total, true, true, true))
 		agents, err := newTestClient(t, srv.URL, 0).ListAgents(context.Background(), "root/test")
 		if err != nil {
 			t.Fatalf("ListAgents (%d agents): %v", total, err)
@@ -133,7 +257,7 @@ func TestListAgentsEmptyAndSinglePage(t *testing.T) {
 func TestListAgentsErrorOnLaterPage(t *testing.T) {
 	t.Parallel()
 	var reqs requestLog
-	inner := paginatedAgents(t, &requestLog{}, 250, true, true)
+	inner := paginatedAgents(t, &requestLog{}, 250, true, true, true)
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqs.record(r)
 		if r.URL.Query().Get("page") == "2" {
@@ -151,8 +275,9 @@ func TestListAgentsErrorOnLaterPage(t *testing.T) {
 		t.Errorf("Status = %d, want 500", e.Status)
 	}
 	assertContains(t, "Summary", e.Summary, "list agents")
-	if n := reqs.count(); n != 2 {
-		t.Errorf("%d requests, want 2", n)
+	// Pages 2 and 3 are read at once; page 3 may or may not have been asked for.
+	if n := reqs.count(); n < 2 || n > 3 {
+		t.Errorf("%d requests, want 2 or 3", n)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/go-hclog"
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
@@ -57,16 +58,19 @@ type Config struct {
 	RateLimitWait time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
+	// LogLevel is the provider's log level, which decides how much of each
+	// request is logged; unset, ProviderLogLevel of the environment.
+	LogLevel hclog.Level
 }
 
 // Client wraps the client-go client with the provider's error handling.
 type Client struct {
-	api     *gl.Client
-	baseURL string
+	api      *gl.Client
+	baseURL  string
+	projects projectCache
 
-	mu       sync.Mutex
-	projects map[string]int64 // project path or id as written -> numeric id
-	facts    *instanceFacts   // what GitLab told about itself, once asked
+	mu    sync.Mutex
+	facts *instanceFacts // what GitLab told about itself, once asked
 	// certEncoding is how this GitLab takes URL-configuration certificates,
 	// once seen: certPEM or certBase64.
 	certEncoding certificateEncoding
@@ -127,6 +131,10 @@ func New(cfg Config) (*Client, error) {
 	httpClient := cleanhttp.DefaultPooledClient()
 	httpClient.Transport.(*http.Transport).TLSClientConfig = tlsConfig
 
+	logLevel := cfg.LogLevel
+	if logLevel == hclog.NoLevel {
+		logLevel = ProviderLogLevel(os.Getenv)
+	}
 	retries := cfg.Retries
 	if retries < 0 {
 		retries = 0
@@ -151,7 +159,7 @@ func New(cfg Config) (*Client, error) {
 		gl.WithUserAgent(cfg.UserAgent),
 		gl.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
 		gl.WithInterceptor(transport(baseURL, cfg.RequestTimeout, rateLimitWait)),
-		gl.WithInterceptor(logRequests(cfg.Token)),
+		gl.WithInterceptor(logRequests(cfg.Token, logLevel)),
 		gl.WithInterceptor(keepErrorMessages),
 	}
 	// The token goes in "Authorization: Bearer", which GitLab accepts for
@@ -162,7 +170,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the GitLab client: %w", err)
 	}
-	return &Client{api: api, baseURL: baseURL, projects: map[string]int64{}}, nil
+	return &Client{api: api, baseURL: baseURL}, nil
 }
 
 // BaseURL is the API URL the client talks to.

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 )
 
@@ -248,6 +250,91 @@ func TestRequestLogWithoutLogger(t *testing.T) {
 	}))
 	if _, err := newTestClient(t, srv.URL, 0).GetAgent(context.Background(), "root/test", 42); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingBody is a response body that counts what is read from it.
+type countingBody struct {
+	r    *strings.Reader
+	read int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.read += n
+	return n, err
+}
+
+func (b *countingBody) Close() error { return nil }
+
+// TestRequestLogDoesWhatTheLevelNeeds: above DEBUG the interceptor does
+// nothing at all; at DEBUG it logs the request but leaves the body to the
+// caller, unread; only at TRACE does it read and log the body.
+func TestRequestLogDoesWhatTheLevelNeeds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		level          hclog.Level
+		request, body  bool
+		wantBodyReadBy int // bytes read by the interceptor
+	}{
+		{level: hclog.Off},
+		{level: hclog.Info},
+		{level: hclog.Debug, request: true},
+		{level: hclog.Trace, request: true, body: true, wantBodyReadBy: len(agentJSON)},
+	} {
+		t.Run(tc.level.String(), func(t *testing.T) {
+			t.Parallel()
+			body := &countingBody{r: strings.NewReader(agentJSON)}
+			next := roundTripperFunc(func(*http.Request) (*http.Response, error) {
+				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}, nil
+			})
+			var buf bytes.Buffer
+			ctx := tflogtest.RootLogger(context.Background(), &buf)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://gitlab.example.com/api/v4/projects/1/cluster_agents/42", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := logRequests(testToken, tc.level)(next).RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body.read != tc.wantBodyReadBy {
+				t.Errorf("the interceptor read %d bytes of the body, want %d", body.read, tc.wantBodyReadBy)
+			}
+			if all, err := io.ReadAll(resp.Body); err != nil || string(all) != agentJSON {
+				t.Errorf("the caller reads %q, %v; want the whole body", all, err)
+			}
+			log := buf.String()
+			if got := strings.Contains(log, `"GitLab API request"`); got != tc.request {
+				t.Errorf("request logged: %v, want %v\n%s", got, tc.request, log)
+			}
+			if got := strings.Contains(log, "GitLab API response body"); got != tc.body {
+				t.Errorf("body logged: %v, want %v\n%s", got, tc.body, log)
+			}
+		})
+	}
+}
+
+func TestProviderLogLevel(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]hclog.Level{
+		"":         hclog.Trace, // terraform-plugin-go's default
+		"OFF":      hclog.Off,
+		"off":      hclog.Off,
+		"DEBUG":    hclog.Debug,
+		"trace":    hclog.Trace,
+		"WARN":     hclog.Warn,
+		"nonsense": hclog.Trace,
+	} {
+		got := ProviderLogLevel(func(name string) string {
+			if name == ProviderLogEnv {
+				return value
+			}
+			return ""
+		})
+		if got != want {
+			t.Errorf("%s=%q: level %s, want %s", ProviderLogEnv, value, got, want)
+		}
 	}
 }
 

@@ -96,21 +96,26 @@ func (d *clusterAgentDataSource) Read(ctx context.Context, req datasource.ReadRe
 			return
 		}
 	} else {
-		agents, err := client.ListAgents(ctx, project)
+		// Every page is read (the count goes into the error), none kept but the agent.
+		count := 0
+		err := client.ScanAgents(ctx, project, func(page []gitlab.Agent) bool {
+			count += len(page)
+			for i := range page {
+				if agent == nil && page[i].Name == m.Name.ValueString() {
+					a := page[i]
+					agent = &a
+				}
+			}
+			return true
+		})
 		if err != nil {
 			addError(&resp.Diagnostics, err)
 			return
 		}
-		for _, a := range agents {
-			if a.Name == m.Name.ValueString() {
-				agent = a
-				break
-			}
-		}
 		if agent == nil {
 			resp.Diagnostics.AddAttributeError(path.Root("name"), "Agent not found",
 				fmt.Sprintf("Project %q has no agent named %q (it has %d agents). Check `name` and `project`.",
-					project, m.Name.ValueString(), len(agents)))
+					project, m.Name.ValueString(), count))
 			return
 		}
 	}
