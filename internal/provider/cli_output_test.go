@@ -17,6 +17,7 @@ import (
 // Neither the agent token's secret nor the URL configuration's client key may
 // appear anywhere; "(sensitive value)" must, so that the check is not vacuous.
 func TestAccCLIOutputNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
 	env := acctest.New(t)
 	terraform := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	ca := acctest.NewCA(t, "cli-output-ca")

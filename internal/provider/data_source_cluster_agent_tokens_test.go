@@ -79,7 +79,7 @@ func TestAccClusterAgentTokensDataSource_everyAttribute(t *testing.T) {
 	checks = append(checks, tokenAttributeChecks(list, listElement(0), used)...)
 	checks = append(checks, tokenAttributeChecks(list, listElement(1), idle)...)
 	checks = append(checks, tokenAttributeChecks(one, tfjsonpath.New, used)...)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{{
 			// Reading needs only the Developer role.
@@ -134,7 +134,7 @@ func TestAccClusterAgentTokenDataSource_errors(t *testing.T) {
 	if err := env.Mock.RevokeToken(tok.ID); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{

@@ -139,7 +139,7 @@ data "gitlabagent_cluster_agent_url_configurations" "jwt" {
   agent_id = %d
 }
 `, jwtAgent)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -185,6 +185,7 @@ func gitlabString(s string) *string { return &s }
 // configurations with a bad or mismatched key through the plugin protocol and
 // checks that no diagnostic carries the key.
 func TestClusterAgentURLConfiguration_validationNeverQuotesTheKey(t *testing.T) {
+	t.Parallel()
 	server, err := providerserver.NewProtocol6WithError(provider.New("test")())()
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func TestAccClusterAgentsDataSource_allPages(t *testing.T) {
 		checks = append(checks, agentElementChecks(i, agents[i])...)
 	}
 	byName := agents[150] // only on the second page
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{{
 			Config: env.ProviderBlock(acctest.DeveloperToken) + fmt.Sprintf(`
@@ -110,7 +110,7 @@ data "gitlabagent_cluster_agent" "by_id" {
 
 func TestAccClusterAgentDataSource_errors(t *testing.T) {
 	env := acctest.New(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{

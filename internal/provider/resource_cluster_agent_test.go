@@ -65,7 +65,7 @@ func checkAgentInMock(env *acctest.Env, wantName string) resource.TestCheckFunc 
 
 func TestAccClusterAgent_createImportAndEmptyPlan(t *testing.T) {
 	env := acctest.New(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -121,7 +121,7 @@ func TestAccClusterAgent_createImportAndEmptyPlan(t *testing.T) {
 func TestAccClusterAgent_renameReplaces(t *testing.T) {
 	env := acctest.New(t)
 	var firstID int64
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -154,7 +154,7 @@ func TestAccClusterAgent_renameReplaces(t *testing.T) {
 func TestAccClusterAgent_projectSpellingDoesNotReplace(t *testing.T) {
 	env := acctest.New(t)
 	sameAgent := statecheck.CompareValue(compare.ValuesSame())
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -221,7 +221,7 @@ func TestAccClusterAgent_projectSpellingDoesNotReplace(t *testing.T) {
 func TestAccClusterAgent_deletedOutOfBandIsRecreated(t *testing.T) {
 	env := acctest.New(t)
 	var firstID int64
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -258,7 +258,7 @@ func TestAccClusterAgent_deletedOutOfBandIsRecreated(t *testing.T) {
 
 func TestAccClusterAgent_permissionAndAuthErrors(t *testing.T) {
 	env := acctest.New(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -281,6 +281,7 @@ func TestAccClusterAgent_permissionAndAuthErrors(t *testing.T) {
 }
 
 func TestAccClusterAgent_invalidNamesFailAtPlan(t *testing.T) {
+	t.Parallel()
 	env := acctest.New(t)
 	cases := map[string]string{
 		"Production":            `can contain only lowercase letters, digits, and '-'`,
@@ -319,7 +320,7 @@ func TestAccClusterAgent_invalidNamesFailAtPlan(t *testing.T) {
 
 func TestAccClusterAgent_importErrors(t *testing.T) {
 	env := acctest.New(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -342,7 +343,7 @@ func TestAccClusterAgent_importErrors(t *testing.T) {
 
 func TestAccClusterAgent_faults(t *testing.T) {
 	env := acctest.New(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -420,7 +421,7 @@ resource "gitlabagent_cluster_agent" "second" {
 
 func TestAccProvider_configurationKnownOnlyAtApply(t *testing.T) {
 	env := acctest.New(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{{
 			// The token comes from another resource: unknown while planning. Planning a new

@@ -250,7 +250,7 @@ func TestAccClusterAgentToken_lifecycle(t *testing.T) {
 	agentID := newTestAgent(t, env)
 	cfg := tokenConfig{agentID: agentID, description: "agentk in eu-1"}
 	var tokenID int64
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -408,7 +408,7 @@ func TestAccClusterAgentToken_rotation(t *testing.T) {
 		return s
 	}
 	v1 := tokenConfig{triggers: `{ generation = "1" }`}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{Config: env.Config(tokenConfig{agentID: agentID, triggers: v1.triggers}.hcl()), Check: resource.ComposeAggregateTestCheckFunc(checkSecretDelivered(env), r.record)},
@@ -434,7 +434,7 @@ func TestAccClusterAgentToken_rotation(t *testing.T) {
 func TestAccClusterAgentToken_emptyTriggersAreUnset(t *testing.T) {
 	env := acctest.New(t)
 	agentID := newTestAgent(t, env)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{Config: env.Config(tokenConfig{agentID: agentID}.hcl())},
@@ -463,7 +463,7 @@ func TestAccClusterAgentToken_limitListsTheBlockingTokens(t *testing.T) {
 	if err := env.Mock.MarkTokenUsed(first.ID, time.Date(2025, 2, 3, 4, 5, 6, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{{
 			Config: env.Config(tokenConfig{agentID: agentID}.hcl()),
@@ -509,7 +509,7 @@ func TestAccClusterAgentToken_revokedOutOfBandIsRecreated(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: r.record},
@@ -540,7 +540,7 @@ func TestAccClusterAgentToken_rotateAfter(t *testing.T) {
 			ExpectError: wrapped(`Invalid duration`, `rotate_after`, want),
 		})
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: append(invalid,
 			resource.TestStep{
@@ -595,7 +595,7 @@ func TestAccClusterAgentToken_rotateAfter(t *testing.T) {
 func TestAccClusterAgentToken_lostCreateAnswerLeavesNoOrphan(t *testing.T) {
 	env := acctest.New(t)
 	agentID := newTestAgent(t, env)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
@@ -619,7 +619,7 @@ func TestAccClusterAgentToken_lostCreateAnswerLeavesNoOrphan(t *testing.T) {
 func TestAccClusterAgentToken_permissionAndNotFoundErrors(t *testing.T) {
 	env := acctest.New(t)
 	agentID := newTestAgent(t, env)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -711,6 +711,7 @@ func TestAccClusterAgentToken_secretNeverLogged(t *testing.T) {
 // protocol to see the warnings Terraform prints: import, revoked token,
 // rotation due.
 func TestAccClusterAgentToken_warnings(t *testing.T) {
+	t.Parallel()
 	env := acctest.New(t)
 	agentID := newTestAgent(t, env)
 	p := env.Protocol(t, acctest.MaintainerToken)

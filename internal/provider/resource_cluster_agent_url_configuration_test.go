@@ -215,7 +215,7 @@ data "gitlabagent_cluster_agent" "after" {
 		return nil
 	}
 	sameConfig := statecheck.CompareValue(compare.ValuesSame())
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -343,7 +343,7 @@ func TestAccClusterAgentURLConfiguration_mtls(t *testing.T) {
 		}
 	}
 	agent := func() int64 { return agentID }
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -425,7 +425,7 @@ variable "client_key" {
 			statecheck.ExpectKnownValue(urlConfigResource, tfjsonpath.New("auth_type"), knownvalue.StringExact("mtls")),
 		}
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
@@ -544,7 +544,7 @@ func TestAccClusterAgentURLConfiguration_importedKeyIsRecordedWithoutReplacing(t
 
 	// The same through Terraform, with an import block.
 	env.Mock.ResetRequests()
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -651,7 +651,7 @@ func TestAccClusterAgentURLConfiguration_validationAtPlan(t *testing.T) {
 			ExpectNonEmptyPlan: true,
 		})
 	}
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProviderFactories(), Steps: steps})
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProviderFactories(), Steps: steps})
 	if reqs := env.Mock.Requests(); len(reqs) != 0 {
 		t.Errorf("planning reached GitLab: %v", reqs)
 	}
@@ -666,7 +666,7 @@ func TestAccClusterAgentURLConfiguration_gitlabErrors(t *testing.T) {
 		"url":      hclString(receptiveURL),
 	})
 	var existing *gitlab.URLConfiguration
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{
@@ -704,7 +704,7 @@ func TestAccClusterAgentURLConfiguration_receptiveAgentsTurnedOff(t *testing.T) 
 		"agent_id": hclInt(agentID),
 		"url":      hclString(receptiveURL),
 	}))
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
 		Steps: []resource.TestStep{
 			{Config: config},

@@ -49,6 +49,7 @@ func servedContextIsKept(t *testing.T, server tfprotov6.ProviderServer, n int) i
 }
 
 func TestServerLetsGoOfServedRequestContexts(t *testing.T) {
+	t.Parallel()
 	const n = 50
 	if kept := servedContextIsKept(t, NewServer(New("test")())(), n); kept != 0 {
 		t.Errorf("%d of %d served requests' contexts are still reachable; want none", kept, n)
@@ -62,6 +63,7 @@ func TestServerLetsGoOfServedRequestContexts(t *testing.T) {
 }
 
 func TestRequestContextIsTheRequestsUntilReleased(t *testing.T) {
+	t.Parallel()
 	deadline := time.Now().Add(time.Hour)
 	parent, cancel := context.WithDeadline(context.WithValue(context.Background(), requestValueKey{}, "v"), deadline)
 	defer cancel()
@@ -103,6 +105,7 @@ func TestRequestContextIsTheRequestsUntilReleased(t *testing.T) {
 }
 
 func TestRequestContextReleasedBeforeCancellationIsNotDone(t *testing.T) {
+	t.Parallel()
 	parent, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rc := newRequestContext(parent)
