@@ -118,6 +118,7 @@ func TestAccListResources(t *testing.T) {
 // that adopts what exists in GitLab in one apply, which imports everything
 // and changes nothing, after which the plan is empty.
 func TestAccQueryGeneratesConfigThatImports(t *testing.T) {
+	t.Parallel()
 	env := acctest.New(t)
 	terraform := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if v := terraformVersion(t, terraform); v.LessThan(version.Must(version.NewVersion("1.14.0"))) {
