@@ -222,7 +222,10 @@ func (b *bench) machine() {
 	commit := "unknown"
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		commit = strings.TrimSpace(string(out))
-		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		// Changes to this page and to the benchmark itself do not change what is measured.
+		st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+			":!docs/benchmarks.md", ":!scripts/bench").Output()
+		if err == nil && len(st) > 0 {
 			commit += " (with uncommitted changes)"
 		}
 	}
@@ -617,7 +620,7 @@ func (b *bench) dataSource() error {
 	b.printf("| Agents | Wall (s) | CPU (s) | Provider CPU (s) | Provider peak RSS (MiB) | Requests | Floor |\n")
 	b.printf("|---|---|---|---|---|---|---|\n")
 	hcl := fmt.Sprintf("data \"gitlabagent_cluster_agents\" \"all\" {\n  project = %q\n}\n\n"+
-		"output \"agents\" {\n  value = length(data.gitlabagent_cluster_agents.all.agents)\n}\n", projectPath)
+		"output \"agents\" {\n  value = length(data.gitlabagent_cluster_agents.all.cluster_agents)\n}\n", projectPath)
 	for _, n := range b.o.agents {
 		m, err := newMock()
 		if err != nil {
