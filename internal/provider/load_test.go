@@ -58,7 +58,6 @@ func serveProvider(t *testing.T) tfexec.ReattachInfo {
 // -parallelism=20 against limits of 10 and of 3 requests per second apply
 // with zero errors, every throttled request waited out.
 func TestAccLoad_rateLimitedApply(t *testing.T) {
-	t.Parallel()
 	if os.Getenv(loadEnv) == "" {
 		t.Skipf("set %s=1 to run the load tests (about a minute)", loadEnv)
 	}
