@@ -77,7 +77,7 @@ func main() {
 	flag.IntVar(&o.repeat, "repeat", 3, "runs of each plan; the median is reported")
 	flag.StringVar(&agents, "agents", "10000,12000", "agent counts for the list data source (GitLab omits totals above 10,000)")
 	flag.IntVar(&o.rateN, "rate-n", 1000, "resources applied under the rate limit (0 to skip)")
-	flag.IntVar(&o.ratePerMin, "rate", 600, "the rate limit, requests per minute")
+	flag.IntVar(&o.ratePerMin, "rate", 600, "the rate limit, requests per minute (a multiple of 60: it is applied per second)")
 	flag.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
 	flag.StringVar(&sections, "sections", "requests,scale,datasource,rate", "sections to run")
 	flag.Parse()
@@ -88,6 +88,9 @@ func main() {
 	var err error
 	if o.sizes, err = intList(sizes); err == nil {
 		o.agents, err = intList(agents)
+	}
+	if err == nil && o.rateN > 0 && (o.ratePerMin < 60 || o.ratePerMin%60 != 0) {
+		err = fmt.Errorf("-rate %d is not a multiple of 60 requests per minute", o.ratePerMin)
 	}
 	if err == nil {
 		err = run(o)
@@ -663,12 +666,12 @@ func (b *bench) rateLimited() error {
 	n := b.o.rateN
 	floor := time.Duration(float64(n) / float64(b.o.ratePerMin) * float64(time.Minute))
 	b.printf("\n### Apply under a rate limit\n\n")
-	b.printf("N resources as above, applied while the mock allows %d requests per minute per user, as GitLab's "+
-		"`throttle_authenticated_api` does: fixed one-minute windows, `429` with `RateLimit-*` and `Retry-After` "+
-		"beyond the limit. The floor is N/rate, the time N requests take at exactly the limit; with fixed "+
-		"windows a run can come in somewhat under it, depending on where in a window it starts. Self-managed "+
-		"GitLab sends the `RateLimit-*` headers only with a `429`; GitLab.com has sent them on every answer.\n\n",
-		b.o.ratePerMin)
+	b.printf("N resources as above, applied while the mock allows %d requests per minute per user (%s a "+
+		"second in one-second windows, so that no run can get ahead of the rate by starting near the end of a "+
+		"long window), answering `429` with `RateLimit-*` and `Retry-After` beyond it, as GitLab's "+
+		"`throttle_authenticated_api` does. The floor is N/rate: the time N requests take at exactly the limit. "+
+		"Self-managed GitLab sends the `RateLimit-*` headers only with a `429`; GitLab.com has sent them on every "+
+		"answer.\n\n", b.o.ratePerMin, strconv.FormatFloat(float64(b.o.ratePerMin)/60, 'f', -1, 64))
 	b.printf("| RateLimit headers | N | Wall (s) | Floor N/rate (s) | Wall / floor | Requests | Answered 429 |\n")
 	b.printf("|---|---|---|---|---|---|---|\n")
 	for _, always := range []bool{false, true} {
@@ -677,7 +680,7 @@ func (b *bench) rateLimited() error {
 			return err
 		}
 		status, err := m.control(http.MethodPut, "settings", map[string]any{
-			"rate_limit":                map[string]any{"requests": b.o.ratePerMin, "per_seconds": 60},
+			"rate_limit":                map[string]any{"requests": b.o.ratePerMin / 60, "per_seconds": 1},
 			"rate_limit_headers_always": always,
 		})
 		if err == nil && status >= 300 {
