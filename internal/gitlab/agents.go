@@ -125,6 +125,12 @@ func (c *Client) ScanAgents(ctx context.Context, project string, fn func(page []
 	return nil
 }
 
+// reconcileWindow bounds how long before a registration whose outcome is
+// unknown an agent of the same name may have been created to be taken for the
+// one that registration made (it allows for clock skew between Terraform and
+// GitLab; agent names are unique in a project, so there is no other doubt).
+const reconcileWindow = 5 * time.Minute
+
 // nameTakenMessage is GitLab's validation message for a duplicate agent name.
 const nameTakenMessage = "Name has already been taken"
 

@@ -16,11 +16,6 @@ import (
 // MaxActiveTokens is how many active tokens GitLab allows per agent (since 16.2).
 const MaxActiveTokens = 2
 
-// reconcileWindow bounds how long before a create whose outcome is unknown a
-// token may have been created to be taken for the one that create made
-// (it allows for clock skew between Terraform and GitLab).
-const reconcileWindow = 5 * time.Minute
-
 // tokenLimitMessage is GitLab's answer to a create beyond the limit.
 const tokenLimitMessage = "only two active tokens"
 
