@@ -53,35 +53,16 @@ func (l *clusterAgentTokenListResource) ListResourceConfigSchema(_ context.Conte
 	}
 }
 
-// agentToken is a token found by a list, with what the result needs.
-type agentToken struct {
-	projectID int64
-	token     *gl.AgentToken
-}
-
 func (l *clusterAgentTokenListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
-	var cfg agentListConfig
-	diags := req.Config.Get(ctx, &cfg)
-	client := l.client(&diags)
-	if diags.HasError() {
-		listError(stream, diags)
+	found, ok := listUnderAgents(ctx, req, stream, l.client, nil,
+		func(client *gitlab.Client, project string, agentID int64) ([]*gl.AgentToken, error) {
+			return client.ActiveAgentTokens(ctx, project, agentID)
+		})
+	if !ok {
 		return
 	}
-	var found []agentToken
-	err := forEachListedAgent(ctx, client, cfg, nil, func(projectID int64, agentID int64) error {
-		tokens, err := client.ActiveAgentTokens(ctx, cfg.Project.ValueString(), agentID)
-		for _, t := range tokens {
-			found = append(found, agentToken{projectID: projectID, token: t})
-		}
-		return err
-	})
-	if err != nil {
-		addError(&diags, err)
-		listError(stream, diags)
-		return
-	}
-	stream.Results = listResults(ctx, req, found, func(f agentToken, r *list.ListResult) {
-		t := f.token
+	stream.Results = listResults(ctx, req, found, func(f underAgent[*gl.AgentToken], r *list.ListResult) {
+		t := f.item
 		r.DisplayName = fmt.Sprintf("%s (token %d of agent %d)", t.Name, t.ID, t.AgentID)
 		setListIdentity(ctx, r, map[string]int64{"project_id": f.projectID, "agent_id": t.AgentID, "token_id": t.ID})
 		setListResource(ctx, req, r, &clusterAgentTokenModel{
@@ -95,31 +76,4 @@ func (l *clusterAgentTokenListResource) List(ctx context.Context, req list.ListR
 			RotationTriggers:     types.MapNull(types.StringType),
 		})
 	})
-}
-
-// forEachListedAgent calls each with the project ID and the ID of the agent
-// the list is for or, without agent_id, of every agent of the project that
-// keep keeps (nil: all).
-func forEachListedAgent(ctx context.Context, client *gitlab.Client, cfg agentListConfig, keep func(*gitlab.Agent) bool, each func(projectID, agentID int64) error) error {
-	project := cfg.Project.ValueString()
-	if !cfg.AgentID.IsNull() {
-		projectID, err := client.ProjectID(ctx, project)
-		if err != nil {
-			return err
-		}
-		return each(projectID, cfg.AgentID.ValueInt64())
-	}
-	agents, err := client.ListAgents(ctx, project)
-	if err != nil {
-		return err
-	}
-	for _, a := range agents {
-		if keep != nil && !keep(a) {
-			continue
-		}
-		if err := each(a.ConfigProject.ID, a.ID); err != nil {
-			return err
-		}
-	}
-	return nil
 }

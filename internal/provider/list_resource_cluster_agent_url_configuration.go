@@ -39,36 +39,17 @@ func (l *clusterAgentURLConfigurationListResource) ListResourceConfigSchema(_ co
 	}
 }
 
-// urlConfiguration is a URL configuration found by a list.
-type urlConfiguration struct {
-	projectID int64
-	config    *gitlab.URLConfiguration
-}
-
 func (l *clusterAgentURLConfigurationListResource) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
-	var cfg agentListConfig
-	diags := req.Config.Get(ctx, &cfg)
-	client := l.client(&diags)
-	if diags.HasError() {
-		listError(stream, diags)
-		return
-	}
-	var found []urlConfiguration
 	receptive := func(a *gitlab.Agent) bool { return a.IsReceptive == nil || *a.IsReceptive }
-	err := forEachListedAgent(ctx, client, cfg, receptive, func(projectID int64, agentID int64) error {
-		configs, err := client.ListURLConfigurations(ctx, cfg.Project.ValueString(), agentID)
-		for _, c := range configs {
-			found = append(found, urlConfiguration{projectID: projectID, config: c})
-		}
-		return err
-	})
-	if err != nil {
-		addError(&diags, err)
-		listError(stream, diags)
+	found, ok := listUnderAgents(ctx, req, stream, l.client, receptive,
+		func(client *gitlab.Client, project string, agentID int64) ([]*gitlab.URLConfiguration, error) {
+			return client.ListURLConfigurations(ctx, project, agentID)
+		})
+	if !ok {
 		return
 	}
-	stream.Results = listResults(ctx, req, found, func(f urlConfiguration, r *list.ListResult) {
-		u := f.config
+	stream.Results = listResults(ctx, req, found, func(f underAgent[*gitlab.URLConfiguration], r *list.ListResult) {
+		u := f.item
 		r.DisplayName = fmt.Sprintf("%s (agent %d)", u.URL, u.AgentID)
 		setListIdentity(ctx, r, map[string]int64{"project_id": f.projectID, "agent_id": u.AgentID, "url_configuration_id": u.ID})
 		setListResource(ctx, req, r, &clusterAgentURLConfigurationModel{

@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
 )
 
 // List resources (Terraform 1.14 and later: `terraform query`) find what
@@ -69,4 +71,70 @@ func listError(stream *list.ListResultsStream, diags diag.Diagnostics) {
 // results write it.
 func numericProjectString(projectID int64) types.String {
 	return types.StringValue(strconv.FormatInt(projectID, 10))
+}
+
+// underAgent is an object a list found under an agent, with the numeric ID of
+// the agent's project.
+type underAgent[T any] struct {
+	projectID int64
+	item      T
+}
+
+// listUnderAgents reads a list's configuration (agentListConfig) and collects
+// what fetch finds under the agent the list is for or, without agent_id,
+// under every agent of the project that keep keeps (nil: all). On an error it
+// ends the stream with it and returns false.
+func listUnderAgents[T any](ctx context.Context, req list.ListRequest, stream *list.ListResultsStream,
+	clientOf func(*diag.Diagnostics) *gitlab.Client, keep func(*gitlab.Agent) bool,
+	fetch func(client *gitlab.Client, project string, agentID int64) ([]T, error),
+) ([]underAgent[T], bool) {
+	var cfg agentListConfig
+	diags := req.Config.Get(ctx, &cfg)
+	client := clientOf(&diags)
+	if diags.HasError() {
+		listError(stream, diags)
+		return nil, false
+	}
+	var found []underAgent[T]
+	collect := func(projectID, agentID int64) error {
+		items, err := fetch(client, cfg.Project.ValueString(), agentID)
+		for _, item := range items {
+			found = append(found, underAgent[T]{projectID: projectID, item: item})
+		}
+		return err
+	}
+	err := forEachListedAgent(ctx, client, cfg, keep, collect)
+	if err != nil {
+		addError(&diags, err)
+		listError(stream, diags)
+		return nil, false
+	}
+	return found, true
+}
+
+// forEachListedAgent calls each with the project ID and the ID of the agent
+// the list is for or, without agent_id, of every agent of the project that
+// keep keeps (nil: all).
+func forEachListedAgent(ctx context.Context, client *gitlab.Client, cfg agentListConfig, keep func(*gitlab.Agent) bool, each func(projectID, agentID int64) error) error {
+	project := cfg.Project.ValueString()
+	if !cfg.AgentID.IsNull() {
+		projectID, err := client.ProjectID(ctx, project)
+		if err != nil {
+			return err
+		}
+		return each(projectID, cfg.AgentID.ValueInt64())
+	}
+	agents, err := client.ListAgents(ctx, project)
+	if err != nil {
+		return err
+	}
+	for _, a := range agents {
+		if keep != nil && !keep(a) {
+			continue
+		}
+		if err := each(a.ConfigProject.ID, a.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
