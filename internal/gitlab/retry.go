@@ -13,15 +13,15 @@ import (
 // maxWait bounds a single wait between attempts, whatever GitLab asks for.
 const maxWait = 2 * time.Minute
 
-// backoff decides how long to wait before the next attempt. Which requests are
-// retried at all is checkRetry's decision: a 429 for every method (GitLab
-// rejected it before doing anything), a 5xx or a dropped connection only for
-// idempotent methods, so a POST is never repeated blindly.
+// backoff decides how long to wait before the next attempt: client-go's retry
+// loop asks it after a 5xx or a dropped connection (which requests are
+// retried at all is checkRetry's decision), and transport's throttle after a
+// 429, for every request of the process.
 //
 // On 429 it waits for Retry-After (seconds or an HTTP date) or else until
 // RateLimit-Reset (absolute Unix seconds), at least minRateLimitWait, and backs off
-// exponentially with jitter when it sent neither. Other failures back off
-// linearly with jitter.
+// exponentially from minWait with jitter when GitLab sent neither. Other
+// failures back off linearly with jitter.
 func backoff(minWait, _ time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
 		if wait, ok := rateLimitWait(resp.Header, time.Now()); ok {

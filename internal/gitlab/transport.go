@@ -108,16 +108,12 @@ func (t *throttle) wait(ctx context.Context) error {
 	}
 }
 
-// observe learns from an answer. It returns how long GitLab asked to wait
-// when the answer is a 429.
-func (t *throttle) observe(resp *http.Response, now time.Time) time.Duration {
+// observe learns from an answer. When the answer is the attempt-th 429 of
+// its request, it returns how long every request now waits (see backoff).
+func (t *throttle) observe(resp *http.Response, now time.Time, attempt int) time.Duration {
 	h := resp.Header
 	if resp.StatusCode == http.StatusTooManyRequests {
-		wait, ok := rateLimitWait(h, now)
-		if !ok {
-			wait = minRateLimitWait
-		}
-		wait = max(wait, minRateLimitWait)
+		wait := backoff(minRateLimitWait, 0, attempt, resp)
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if until := now.Add(wait); until.After(t.until) {
@@ -160,7 +156,7 @@ func transport(baseURL string, timeout, rateLimitWait time.Duration) func(http.R
 				return nil, err
 			}
 			throttled := time.Duration(0)
-			for {
+			for throttledAnswers := 0; ; throttledAnswers++ {
 				if err := th.wait(req.Context()); err != nil {
 					return nil, err
 				}
@@ -169,10 +165,10 @@ func transport(baseURL string, timeout, rateLimitWait time.Duration) func(http.R
 					return nil, err
 				}
 				if resp.StatusCode != http.StatusTooManyRequests {
-					th.observe(resp, time.Now())
+					th.observe(resp, time.Now(), throttledAnswers)
 					return resp, nil
 				}
-				throttled += th.observe(resp, time.Now())
+				throttled += th.observe(resp, time.Now(), throttledAnswers)
 				if throttled > rateLimitWait {
 					return resp, nil
 				}
