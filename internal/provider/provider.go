@@ -159,10 +159,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 		return
 	}
 
-	baseURLValue, fromEnv := cfg.BaseURL.ValueString(), false
-	if cfg.BaseURL.IsNull() || baseURLValue == "" {
-		baseURLValue, fromEnv = stringOr(types.StringNull(), os.Getenv("GITLAB_BASE_URL"), gitlab.DefaultBaseURL), os.Getenv("GITLAB_BASE_URL") != ""
-	}
+	baseURLValue, fromEnv := settingOr(cfg.BaseURL, "GITLAB_BASE_URL", gitlab.DefaultBaseURL)
 	if _, err := gitlab.NormalizeBaseURL(baseURLValue); err != nil {
 		detail := err.Error()
 		if fromEnv {
@@ -172,10 +169,9 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 		resp.Diagnostics.AddAttributeError(path.Root("base_url"), "Invalid GitLab URL", detail)
 		return
 	}
-	token, tokenFromEnv := strings.TrimSpace(cfg.Token.ValueString()), false
-	if cfg.Token.IsNull() || token == "" {
-		token, tokenFromEnv = strings.TrimSpace(os.Getenv("GITLAB_TOKEN")), true
-	}
+	// White space around the token (the newline file() keeps) is not part of it.
+	token, tokenFromEnv := settingOr(types.StringValue(strings.TrimSpace(cfg.Token.ValueString())), "GITLAB_TOKEN", "")
+	token = strings.TrimSpace(token)
 	if problem := apiTokenProblem(token); problem != "" {
 		if tokenFromEnv {
 			problem = "The value comes from the GITLAB_TOKEN environment variable: " + problem
@@ -271,13 +267,14 @@ func unknownAttributes(cfg providerModel) []string {
 	return unknown
 }
 
-// stringOr returns the configured value, else the environment's, else the default.
-func stringOr(v types.String, env, def string) string {
-	if !v.IsNull() && v.ValueString() != "" {
-		return v.ValueString()
+// settingOr returns the configured value, else the environment variable's
+// (with fromEnv set), else def.
+func settingOr(v types.String, envVar, def string) (value string, fromEnv bool) {
+	if s := v.ValueString(); s != "" {
+		return s, false
 	}
-	if env != "" {
-		return env
+	if s := os.Getenv(envVar); s != "" {
+		return s, true
 	}
-	return def
+	return def, false
 }
