@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -44,6 +45,9 @@ func NewWithClock(version string, now func() time.Time) func() provider.Provider
 type gitlabAgentProvider struct {
 	version string
 	now     func() time.Time
+	// configured is what Configure last handed to resources and data
+	// sources, for the server's own data source reads (see directRead).
+	configured atomic.Pointer[providerData]
 }
 
 type providerModel struct {
@@ -153,6 +157,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	if unknown := unknownAttributes(cfg); len(unknown) > 0 {
 		tflog.Debug(ctx, "provider configuration not known yet", map[string]any{"attributes": unknown})
 		data := &providerData{unknown: unknown, now: p.now}
+		p.configured.Store(data)
 		resp.ResourceData = data
 		resp.DataSourceData = data
 		resp.ListResourceData = data
@@ -215,6 +220,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 		}
 	}
 	data := &providerData{client: client, now: p.now}
+	p.configured.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ListResourceData = data

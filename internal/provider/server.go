@@ -13,10 +13,17 @@ import (
 // NewServer returns the factory of the protocol 6 server of p (see New):
 // the plugin framework's server, with each resource and data source
 // request's context released once the request has been served (see
-// releasingServer). main serves it and the acceptance tests run it.
+// releasingServer), and gitlabagent_cluster_agents read without the
+// framework's copies of its state (see directRead). main serves it and the
+// acceptance tests run it.
 func NewServer(p provider.Provider) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
-		return releaseRequestContexts(providerserver.NewProtocol6(p)())
+		s := releaseRequestContexts(providerserver.NewProtocol6(p)())
+		if rs, ok := s.(releasingServer); ok {
+			rs.provider, _ = p.(*gitlabAgentProvider)
+			return rs
+		}
+		return s
 	}
 }
 
@@ -48,6 +55,8 @@ type frameworkServer interface {
 // the others are few per process or return streams that outlive the call.
 type releasingServer struct {
 	frameworkServer
+	// provider is the provider the framework serves, when it is this one.
+	provider *gitlabAgentProvider
 }
 
 func releaseRequestContexts(s tfprotov6.ProviderServer) tfprotov6.ProviderServer {
@@ -55,7 +64,7 @@ func releaseRequestContexts(s tfprotov6.ProviderServer) tfprotov6.ProviderServer
 	if !ok {
 		return s
 	}
-	return releasingServer{full}
+	return releasingServer{frameworkServer: full}
 }
 
 // serve calls the framework with a context it keeps only while the request is served.
@@ -102,6 +111,9 @@ func (s releasingServer) ValidateDataResourceConfig(ctx context.Context, req *tf
 }
 
 func (s releasingServer) ReadDataSource(ctx context.Context, req *tfprotov6.ReadDataSourceRequest) (*tfprotov6.ReadDataSourceResponse, error) {
+	if resp, ok := s.directRead(ctx, req); ok {
+		return resp, nil
+	}
 	return serve(ctx, req, s.frameworkServer.ReadDataSource)
 }
 
