@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // DefaultRequestTimeout bounds one attempt of one request when the provider
@@ -28,10 +26,14 @@ const minRateLimitWait = time.Second
 // unless Config.RateLimitWait says otherwise.
 const maxThrottledWait = 10 * time.Minute
 
-// paceShare is the share of GitLab's announced rate the client paces itself at
-// once it has been rate limited: a little under the limit, so that requests
-// delayed on the way do not spill into the next window.
-const paceShare = 0.95
+// slowerShare is what the paced rate is multiplied by each time a request
+// sent while pacing is answered 429 all the same (clocks apart, answers
+// delayed on the way, another client using the same user's quota), and
+// leastShare the least share of GitLab's announced rate it comes down to.
+const (
+	slowerShare = 0.95
+	leastShare  = 0.5
+)
 
 // TimeoutError is an attempt that got no complete answer within the
 // provider's `request_timeout`. It is not retried: a stalled GitLab or proxy
@@ -61,11 +63,24 @@ func (e *droppedError) Unwrap() error { return e.err }
 // remains in the window (RateLimit-Remaining: 0, as GitLab.com sends on every
 // answer) holds every request until RateLimit-Reset. Until GitLab says so,
 // nothing is delayed.
+//
+// GitLab counts requests in fixed windows aligned to the Unix epoch, a whole
+// number of seconds long, and RateLimit-Limit is the window's quota per
+// minute. Paced requests start one interval (a minute / the limit) apart, on
+// a grid of slots aligned to the epoch half an interval into each interval:
+// each window then holds exactly its quota of slots, so the client uses the
+// whole rate without a margin, and a request reaches GitLab half an interval
+// away from a window's edge. Should a request sent while pacing be answered
+// 429 all the same, the pace slows by slowerShare (down to leastShare of the
+// announced rate).
 type throttle struct {
-	mu      sync.Mutex
-	until   time.Time     // no request starts before this
-	limiter *rate.Limiter // nil until GitLab rate-limited a request
-	limit   float64       // requests per minute the limiter was built for
+	mu       sync.Mutex
+	until    time.Time     // no request starts before this
+	limit    float64       // requests per minute GitLab announced; 0 until it rate-limited a request
+	share    float64       // of limit paced at
+	interval time.Duration // between paced requests; 0 while not pacing
+	since    time.Time     // when pacing at this interval began
+	next     time.Time     // no paced request starts before this
 }
 
 // throttles holds one throttle per GitLab API URL, shared by every client of
@@ -80,25 +95,26 @@ func throttleFor(baseURL string) *throttle {
 // wait blocks until a request may start, or ctx ends.
 func (t *throttle) wait(ctx context.Context) error {
 	for {
+		now := time.Now()
 		t.mu.Lock()
-		hold := time.Until(t.until)
-		limiter := t.limiter
+		start := now
+		if t.until.After(start) {
+			start = t.until
+		}
+		if t.interval > 0 {
+			if t.next.After(start) {
+				start = t.next
+			}
+			start = slotAtOrAfter(start, t.interval)
+			t.next = start.Add(t.interval)
+		}
 		t.mu.Unlock()
-		if hold > 0 {
-			if err := sleep(ctx, hold); err != nil {
+		if d := start.Sub(now); d > 0 {
+			if err := sleep(ctx, d); err != nil {
 				return err
 			}
-			continue
 		}
-		if limiter == nil {
-			return nil
-		}
-		if err := limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
+		// A 429 may have come meanwhile.
 		t.mu.Lock()
 		held := time.Now().Before(t.until)
 		t.mu.Unlock()
@@ -108,9 +124,22 @@ func (t *throttle) wait(ctx context.Context) error {
 	}
 }
 
-// observe learns from an answer. When the answer is the attempt-th 429 of
-// its request, it returns how long every request now waits (see backoff).
-func (t *throttle) observe(resp *http.Response, now time.Time, attempt int) time.Duration {
+// slotAtOrAfter is the first time at or after t that is half an interval
+// into an interval counted from the Unix epoch.
+func slotAtOrAfter(t time.Time, interval time.Duration) time.Time {
+	iv := int64(interval)
+	ns := t.UnixNano() - iv/2
+	k := ns / iv
+	if k*iv < ns {
+		k++
+	}
+	return time.Unix(0, k*iv+iv/2)
+}
+
+// observe learns from an answer to a request sent at sent. When the answer
+// is the attempt-th 429 of its request, it returns how long every request
+// now waits (see backoff).
+func (t *throttle) observe(resp *http.Response, sent, now time.Time, attempt int) time.Duration {
 	h := resp.Header
 	if resp.StatusCode == http.StatusTooManyRequests {
 		wait := backoff(minRateLimitWait, 0, attempt, resp)
@@ -119,9 +148,16 @@ func (t *throttle) observe(resp *http.Response, now time.Time, attempt int) time
 		if until := now.Add(wait); until.After(t.until) {
 			t.until = until
 		}
-		if perMinute, err := strconv.ParseFloat(h.Get("RateLimit-Limit"), 64); err == nil && perMinute > 0 && perMinute != t.limit {
-			t.limit = perMinute
-			t.limiter = rate.NewLimiter(rate.Limit(perMinute/60*paceShare), 1)
+		perMinute, err := strconv.ParseFloat(h.Get("RateLimit-Limit"), 64)
+		switch {
+		case err != nil || perMinute <= 0:
+		case perMinute != t.limit:
+			t.limit, t.share = perMinute, 1
+			t.pace()
+		case t.interval > 0 && !sent.Before(t.since) && t.share > leastShare:
+			// Paced and refused all the same.
+			t.share = max(t.share*slowerShare, leastShare)
+			t.pace()
 		}
 		return wait
 	}
@@ -136,6 +172,12 @@ func (t *throttle) observe(resp *http.Response, now time.Time, attempt int) time
 		t.mu.Unlock()
 	}
 	return 0
+}
+
+// pace sets the interval for the limit and share. The lock must be held.
+func (t *throttle) pace() {
+	t.interval = time.Duration(float64(time.Minute) / (t.limit * t.share))
+	t.since = time.Now()
 }
 
 // transport is the provider's policy over HTTP: it waits for the
@@ -160,15 +202,16 @@ func transport(baseURL string, timeout, rateLimitWait time.Duration) func(http.R
 				if err := th.wait(req.Context()); err != nil {
 					return nil, err
 				}
+				sent := time.Now()
 				resp, err := attempt(next, req, body, timeout)
 				if err != nil {
 					return nil, err
 				}
 				if resp.StatusCode != http.StatusTooManyRequests {
-					th.observe(resp, time.Now(), throttledAnswers)
+					th.observe(resp, sent, time.Now(), throttledAnswers)
 					return resp, nil
 				}
-				throttled += th.observe(resp, time.Now(), throttledAnswers)
+				throttled += th.observe(resp, sent, time.Now(), throttledAnswers)
 				if throttled > rateLimitWait {
 					return resp, nil
 				}

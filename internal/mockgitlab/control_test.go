@@ -1,6 +1,7 @@
 package mockgitlab
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -10,9 +11,18 @@ import (
 
 func TestControlRequests(t *testing.T) {
 	e := newEnv(t)
+	before := time.Now()
 	e.get("/projects/20?x=1", tokMaintainer)
 	r := e.get("/-/mock/requests", "")
-	expect(t, r, 200, `[{"method":"GET","path":"/api/v4/projects/20","query":"x=1","status":200}]`)
+	var logged []LoggedRequest
+	if err := json.Unmarshal([]byte(r.body), &logged); err != nil || len(logged) != 1 {
+		t.Fatalf("request log %s: %v", r.body, err)
+	}
+	if at := logged[0].At; at.Before(before) || at.After(time.Now()) {
+		t.Errorf("logged at %v, want between %v and now", at, before)
+	}
+	at, _ := logged[0].At.MarshalJSON()
+	expect(t, r, 200, `[{"method":"GET","path":"/api/v4/projects/20","query":"x=1","status":200,"at":`+string(at)+`}]`)
 	if r.header.Get("Content-Type") != "application/json" {
 		t.Fatalf("Content-Type = %q", r.header.Get("Content-Type"))
 	}

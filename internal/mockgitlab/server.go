@@ -38,6 +38,9 @@ type LoggedRequest struct {
 	Path   string `json:"path"`  // escaped path as sent, e.g. /api/v4/projects/root%2Ftest/cluster_agents
 	Query  string `json:"query"` // raw query
 	Status int    `json:"status"`
+	// At is when the mock received the request, by the real clock (not the
+	// settable one GitLab's timestamps come from).
+	At time.Time `json:"at"`
 }
 
 // New builds a server from a seed, which is validated first.
@@ -126,6 +129,7 @@ type apiRequest struct {
 // serveAPI handles one API request and records it in the request log. Parsing happens outside the lock;
 // the handling itself runs under the server mutex, which makes every request atomic.
 func (s *Server) serveAPI(r *http.Request) *response {
+	received := time.Now()
 	method := r.Method
 	if method == http.MethodHead {
 		method = http.MethodGet
@@ -172,6 +176,7 @@ func (s *Server) serveAPI(r *http.Request) *response {
 		Path:   escaped,
 		Query:  r.URL.RawQuery,
 		Status: status,
+		At:     received,
 	})
 	return resp
 }

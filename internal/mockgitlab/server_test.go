@@ -228,6 +228,12 @@ func TestRequestLogAndCount(t *testing.T) {
 	e.get("/-/mock/requests", "") // control endpoints are not logged
 
 	got := e.srv.Requests()
+	for i := range got {
+		if got[i].At.IsZero() || i > 0 && got[i].At.Before(got[i-1].At) {
+			t.Errorf("request %d received at %v, after %v", i, got[i].At, got[max(i-1, 0)].At)
+		}
+		got[i].At = time.Time{}
+	}
 	want := []LoggedRequest{
 		{Method: "POST", Path: "/api/v4/projects/root%2Ftest/cluster_agents", Status: 201},
 		{Method: "POST", Path: "/api/v4/projects/20/cluster_agents", Status: 201},

@@ -341,6 +341,7 @@ func (d *dir) write(hcl string) error {
 
 // measurement is one terraform command.
 type measurement struct {
+	start       time.Time
 	wall        time.Duration
 	cpu         time.Duration // terraform and every process it waited for, the provider included
 	providerCPU time.Duration
@@ -359,9 +360,9 @@ func (d *dir) terraform(args ...string) (measurement, error) {
 	cmd.Env = terraformEnv(filepath.Join(d.b.work, "terraform.rc"))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
+	m.start = time.Now()
 	err := cmd.Run()
-	m.wall = time.Since(start)
+	m.wall = time.Since(m.start)
 	if err != nil {
 		return m, fmt.Errorf("terraform %s in %s: %w\n%s", strings.Join(args, " "), filepath.Base(d.path), err, tail(out.String(), 40))
 	}
@@ -672,8 +673,10 @@ func (b *bench) rateLimited() error {
 		"`throttle_authenticated_api` does. The floor is N/rate: the time N requests take at exactly the limit. "+
 		"Self-managed GitLab sends the `RateLimit-*` headers only with a `429`; GitLab.com has sent them on every "+
 		"answer.\n\n", b.o.ratePerMin, strconv.FormatFloat(float64(b.o.ratePerMin)/60, 'f', -1, 64))
-	b.printf("| RateLimit headers | N | Wall (s) | Floor N/rate (s) | Wall / floor | Requests | Answered 429 |\n")
-	b.printf("|---|---|---|---|---|---|---|\n")
+	b.printf("The wall time is split into the time before the first request (Terraform starting, planning), the " +
+		"requests from first to last, and the time after the last (Terraform writing the state and exiting).\n\n")
+	b.printf("| RateLimit headers | N | Wall (s) | Before first (s) | First to last (s) | After last (s) | Floor N/rate (s) | Wall / floor | Requests | Answered 429 |\n")
+	b.printf("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, always := range []bool{false, true} {
 		m, err := newMock()
 		if err != nil {
@@ -707,7 +710,14 @@ func (b *bench) rateLimited() error {
 		if always {
 			headers = "on every answer"
 		}
-		b.printf("| %s | %d | %.1f | %.1f | %.2f | %d | %d |\n", headers, n, apply.wall.Seconds(), floor.Seconds(),
+		var before, span, after time.Duration
+		if reqs := apply.requests; len(reqs) > 0 {
+			before = reqs[0].At.Sub(apply.start)
+			span = reqs[len(reqs)-1].At.Sub(reqs[0].At)
+			after = apply.wall - before - span
+		}
+		b.printf("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %d | %d |\n", headers, n, apply.wall.Seconds(),
+			before.Seconds(), span.Seconds(), after.Seconds(), floor.Seconds(),
 			apply.wall.Seconds()/floor.Seconds(), len(apply.requests), throttled)
 	}
 	return nil
