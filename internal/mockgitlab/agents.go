@@ -117,11 +117,7 @@ func (s *Server) listAgents(req *apiRequest) *response {
 	if s.st.accessLevel(req.user, p) < accessDeveloper {
 		return errAgentsNotFound()
 	}
-	var items []agentJSON
-	for _, a := range s.st.agentsOf(p.id) {
-		items = append(items, s.renderAgent(a))
-	}
-	return paginate(req, items, pr, routeParamsFor(req))
+	return paginateRendered(req, s.st.agentsOf(p.id), pr, routeParamsFor(req), s.renderAgent)
 }
 
 // getAgent serves GET /projects/:id/cluster_agents/:agent_id.

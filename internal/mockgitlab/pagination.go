@@ -48,21 +48,25 @@ func parsePagination(p params, errs *[]string) pageRequest {
 // paginate answers one page of items with GitLab's pagination headers. routeParams are the
 // route parameters (id, agent_id) that GitLab includes in the Link URLs along with the query.
 func paginate[T any](req *apiRequest, items []T, pr pageRequest, routeParams map[string]string) *response {
+	return paginateRendered(req, items, pr, routeParams, func(item T) T { return item })
+}
+
+// paginateRendered is paginate for items that render renders for the answer:
+// only the requested page is rendered, as GitLab loads and serializes only
+// the page's rows, so that a page costs the same whatever the total.
+func paginateRendered[S, T any](req *apiRequest, items []S, pr pageRequest, routeParams map[string]string, render func(S) T) *response {
 	total := int64(len(items))
 	totalPages := (total + pr.perPage - 1) / pr.perPage
 	if totalPages < 1 {
 		totalPages = 1
 	}
-	var pageItems []T
+	pageItems := []T{}
 	if pr.page <= totalPages {
 		start := (pr.page - 1) * pr.perPage
 		end := min(start+pr.perPage, total)
-		if start < total {
-			pageItems = items[start:end]
+		for i := start; i < end; i++ {
+			pageItems = append(pageItems, render(items[i]))
 		}
-	}
-	if pageItems == nil {
-		pageItems = []T{}
 	}
 
 	var next, prev string
