@@ -45,8 +45,7 @@ func NewWithClock(version string, now func() time.Time) func() provider.Provider
 type gitlabAgentProvider struct {
 	version string
 	now     func() time.Time
-	// configured is what Configure last handed to resources and data
-	// sources, for the server's own data source reads (see directRead).
+	// configured is what Configure last handed out (see handOut).
 	configured atomic.Pointer[providerData]
 }
 
@@ -156,11 +155,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	// request is needed.
 	if unknown := unknownAttributes(cfg); len(unknown) > 0 {
 		tflog.Debug(ctx, "provider configuration not known yet", map[string]any{"attributes": unknown})
-		data := &providerData{unknown: unknown, now: p.now}
-		p.configured.Store(data)
-		resp.ResourceData = data
-		resp.DataSourceData = data
-		resp.ListResourceData = data
+		p.handOut(resp, &providerData{unknown: unknown, now: p.now})
 		return
 	}
 
@@ -219,7 +214,12 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 			return
 		}
 	}
-	data := &providerData{client: client, now: p.now}
+	p.handOut(resp, &providerData{client: client, now: p.now})
+}
+
+// handOut gives data to every resource, data source and list resource, and
+// to the server's own data source reads (see directRead).
+func (p *gitlabAgentProvider) handOut(resp *provider.ConfigureResponse, data *providerData) {
 	p.configured.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data

@@ -18,12 +18,7 @@ import (
 // acceptance tests run it.
 func NewServer(p provider.Provider) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
-		s := releaseRequestContexts(providerserver.NewProtocol6(p)())
-		if rs, ok := s.(releasingServer); ok {
-			rs.provider, _ = p.(*gitlabAgentProvider)
-			return rs
-		}
-		return s
+		return releaseRequestContexts(providerserver.NewProtocol6(p)(), p)
 	}
 }
 
@@ -59,12 +54,14 @@ type releasingServer struct {
 	provider *gitlabAgentProvider
 }
 
-func releaseRequestContexts(s tfprotov6.ProviderServer) tfprotov6.ProviderServer {
+// releaseRequestContexts wraps s, the framework's server of p.
+func releaseRequestContexts(s tfprotov6.ProviderServer, p provider.Provider) tfprotov6.ProviderServer {
 	full, ok := s.(frameworkServer)
 	if !ok {
 		return s
 	}
-	return releasingServer{frameworkServer: full}
+	ours, _ := p.(*gitlabAgentProvider)
+	return releasingServer{frameworkServer: full, provider: ours}
 }
 
 // serve calls the framework with a context it keeps only while the request is served.
