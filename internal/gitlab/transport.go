@@ -153,11 +153,11 @@ func (t *throttle) observe(resp *http.Response, sent, now time.Time, attempt int
 		case err != nil || perMinute <= 0:
 		case perMinute != t.limit:
 			t.limit, t.share = perMinute, 1
-			t.pace()
+			t.pace(now)
 		case t.interval > 0 && !sent.Before(t.since) && t.share > leastShare:
 			// Paced and refused all the same.
 			t.share = max(t.share*slowerShare, leastShare)
-			t.pace()
+			t.pace(now)
 		}
 		return wait
 	}
@@ -174,10 +174,11 @@ func (t *throttle) observe(resp *http.Response, sent, now time.Time, attempt int
 	return 0
 }
 
-// pace sets the interval for the limit and share. The lock must be held.
-func (t *throttle) pace() {
+// pace sets the interval for the limit and share, from now on. The lock
+// must be held.
+func (t *throttle) pace(now time.Time) {
 	t.interval = time.Duration(float64(time.Minute) / (t.limit * t.share))
-	t.since = time.Now()
+	t.since = now
 }
 
 // transport is the provider's policy over HTTP: it waits for the
@@ -207,12 +208,11 @@ func transport(baseURL string, timeout, rateLimitWait time.Duration) func(http.R
 				if err != nil {
 					return nil, err
 				}
+				wait := th.observe(resp, sent, time.Now(), throttledAnswers)
 				if resp.StatusCode != http.StatusTooManyRequests {
-					th.observe(resp, sent, time.Now(), throttledAnswers)
 					return resp, nil
 				}
-				throttled += th.observe(resp, sent, time.Now(), throttledAnswers)
-				if throttled > rateLimitWait {
+				if throttled += wait; throttled > rateLimitWait {
 					return resp, nil
 				}
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
