@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -45,8 +44,6 @@ func NewWithClock(version string, now func() time.Time) func() provider.Provider
 type gitlabAgentProvider struct {
 	version string
 	now     func() time.Time
-	// configured is what Configure last handed out (see handOut).
-	configured atomic.Pointer[providerData]
 }
 
 type providerModel struct {
@@ -217,10 +214,8 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	p.handOut(resp, &providerData{client: client, now: p.now})
 }
 
-// handOut gives data to every resource, data source and list resource, and
-// to the server's own data source reads (see directRead).
+// handOut gives data to every resource, data source and list resource.
 func (p *gitlabAgentProvider) handOut(resp *provider.ConfigureResponse, data *providerData) {
-	p.configured.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ListResourceData = data
