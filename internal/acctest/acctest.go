@@ -67,16 +67,9 @@ func NewPlaying(t *testing.T, settings mockgitlab.SeedSettings) *Env {
 	return newEnv(t, seed)
 }
 
-// NewWithSeed starts a mock GitLab with the given seed, e.g. the default seed
-// with a public project.
-func NewWithSeed(t *testing.T, seed mockgitlab.Seed) *Env {
-	t.Helper()
-	return newEnv(t, seed)
-}
-
 func newEnv(t *testing.T, seed mockgitlab.Seed) *Env {
 	t.Helper()
-	PreCheck(t)
+	preCheck(t)
 	mock, err := mockgitlab.New(seed)
 	if err != nil {
 		t.Fatalf("starting the mock GitLab: %v", err)
@@ -110,10 +103,10 @@ func ProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 
 var setup sync.Once
 
-// PreCheck makes sure a terraform binary is found and that nothing in a test
+// preCheck makes sure a terraform binary is found and that nothing in a test
 // reaches for the network: no checkpoint calls, an empty CLI configuration,
 // the local terraform binary instead of a download.
-func PreCheck(t *testing.T) {
+func preCheck(t *testing.T) {
 	t.Helper()
 	var err error
 	setup.Do(func() { err = prepareEnvironment() })
@@ -150,15 +143,15 @@ func prepareEnvironment() error {
 	// OpenTofu resolves providers written without a host on its own
 	// registry: terraform-plugin-testing must serve them there too.
 	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && isOpenTofu(os.Getenv("TF_ACC_TERRAFORM_PATH")) {
-		if err := os.Setenv("TF_ACC_PROVIDER_HOST", OpenTofuRegistry); err != nil {
+		if err := os.Setenv("TF_ACC_PROVIDER_HOST", openTofuRegistry); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// OpenTofuRegistry is the host OpenTofu resolves provider sources on.
-const OpenTofuRegistry = "registry.opentofu.org"
+// openTofuRegistry is the host OpenTofu resolves provider sources on.
+const openTofuRegistry = "registry.opentofu.org"
 
 // isOpenTofu tells whether the binary is OpenTofu: `tofu version` prints
 // "OpenTofu v1.x.y" first.
@@ -171,7 +164,7 @@ func isOpenTofu(binary string) bool {
 }
 
 // ProviderHost is the registry host providers served by a test are known
-// by: TF_ACC_PROVIDER_HOST, which PreCheck sets for OpenTofu, else
+// by: TF_ACC_PROVIDER_HOST, which preCheck sets for OpenTofu, else
 // Terraform's. A configuration that writes a provider's source in full
 // must use it.
 func ProviderHost() string {

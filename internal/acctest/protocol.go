@@ -23,57 +23,19 @@ type Protocol struct {
 	// What Terraform 1.12 and 1.14 learn about (protocol_newer_terraform.go).
 	identitySchemas map[string]*tfprotov6.ResourceIdentitySchema
 	listSchemas     map[string]*tfprotov6.Schema
-	dataSchemas     map[string]*tfprotov6.Schema
-}
-
-// DataSourceRequest is the request to read a data source with the given
-// configuration (null where not given).
-func (p *Protocol) DataSourceRequest(typeName string, config map[string]tftypes.Value) *tfprotov6.ReadDataSourceRequest {
-	p.t.Helper()
-	s, ok := p.dataSchemas[typeName]
-	if !ok {
-		p.t.Fatalf("no data source %s", typeName)
-	}
-	return &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: dynamicValue(p.t, objectOf(s, config))}
-}
-
-// ReadDataSource serves req.
-func (p *Protocol) ReadDataSource(req *tfprotov6.ReadDataSourceRequest) *tfprotov6.ReadDataSourceResponse {
-	p.t.Helper()
-	resp, err := p.server.ReadDataSource(context.Background(), req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return resp
-}
-
-// DataSourceValue decodes a data source's state.
-func (p *Protocol) DataSourceValue(typeName string, dv *tfprotov6.DynamicValue) tftypes.Value {
-	p.t.Helper()
-	v, err := dv.Unmarshal(p.dataSchemas[typeName].ValueType())
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return v
 }
 
 // Protocol serves the provider configured for this mock with the given API token.
 func (e *Env) Protocol(t *testing.T, apiToken string) *Protocol {
 	t.Helper()
-	return e.ProtocolOn(t, provider.NewServer(provider.New("test")())(), apiToken)
-}
-
-// ProtocolOn is Protocol with the server given.
-func (e *Env) ProtocolOn(t *testing.T, server tfprotov6.ProviderServer, apiToken string) *Protocol {
-	t.Helper()
+	server := provider.NewServer(provider.New("test")())()
 	ctx := context.Background()
 	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	failOnErrors(t, "GetProviderSchema", schemas.Diagnostics)
-	p := &Protocol{t: t, server: server, schemas: schemas.ResourceSchemas, listSchemas: schemas.ListResourceSchemas,
-		dataSchemas: schemas.DataSourceSchemas}
+	p := &Protocol{t: t, server: server, schemas: schemas.ResourceSchemas, listSchemas: schemas.ListResourceSchemas}
 	identities, err := server.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
 	if err != nil {
 		t.Fatal(err)

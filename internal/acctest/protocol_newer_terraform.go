@@ -49,9 +49,9 @@ func (p *Protocol) Identity(typeName string, ids map[string]int64) *tfprotov6.Re
 	return &tfprotov6.ResourceIdentityData{IdentityData: dynamicValue(p.t, tftypes.NewValue(typ, vals))}
 }
 
-// IdentityIDs decodes an identity into its IDs; null attributes are left
+// identityIDs decodes an identity into its IDs; null attributes are left
 // out, and a missing identity gives nil.
-func (p *Protocol) IdentityIDs(typeName string, identity *tfprotov6.ResourceIdentityData) map[string]int64 {
+func (p *Protocol) identityIDs(typeName string, identity *tfprotov6.ResourceIdentityData) map[string]int64 {
 	p.t.Helper()
 	if identity == nil || identity.IdentityData == nil {
 		return nil
@@ -95,7 +95,7 @@ func (p *Protocol) ImportByIdentity(typeName string, ids map[string]int64) (tfty
 		return tftypes.NewValue(p.schema(typeName).ValueType(), nil), nil, nil, resp.Diagnostics
 	}
 	r := resp.ImportedResources[0]
-	return p.unmarshal(typeName, r.State), r.Private, p.IdentityIDs(typeName, r.Identity), resp.Diagnostics
+	return p.unmarshal(typeName, r.State), r.Private, p.identityIDs(typeName, r.Identity), resp.Diagnostics
 }
 
 // ReadIdentity refreshes a resource given its identity, as Terraform 1.12
@@ -118,7 +118,7 @@ func (p *Protocol) ReadIdentity(typeName string, state tftypes.Value, private []
 	if resp.NewState != nil {
 		newState = p.unmarshal(typeName, resp.NewState)
 	}
-	return newState, p.IdentityIDs(typeName, resp.NewIdentity), resp.Diagnostics
+	return newState, p.identityIDs(typeName, resp.NewIdentity), resp.Diagnostics
 }
 
 // Move calls MoveResourceState with a source resource's raw JSON state and
@@ -139,7 +139,7 @@ func (p *Protocol) Move(sourceProvider, sourceType string, sourceVersion int64, 
 	if resp.TargetState != nil {
 		state = p.unmarshal(targetType, resp.TargetState)
 	}
-	return state, resp.TargetPrivate, p.IdentityIDs(targetType, resp.TargetIdentity), resp.Diagnostics
+	return state, resp.TargetPrivate, p.identityIDs(targetType, resp.TargetIdentity), resp.Diagnostics
 }
 
 // ListResult is one result of a list resource, decoded.
@@ -176,7 +176,7 @@ func (p *Protocol) List(typeName string, config map[string]tftypes.Value, includ
 			Diagnostics: r.Diagnostics,
 		}
 		if r.Identity != nil {
-			res.Identity = p.IdentityIDs(typeName, r.Identity)
+			res.Identity = p.identityIDs(typeName, r.Identity)
 		}
 		if r.Resource != nil {
 			res.Resource = p.unmarshal(typeName, r.Resource)

@@ -21,7 +21,7 @@ import (
 // source on different registries).
 func ServeInProcess(t *testing.T) string {
 	t.Helper()
-	PreCheck(t)
+	preCheck(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig)
 	closed := make(chan struct{})

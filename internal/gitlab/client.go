@@ -176,10 +176,6 @@ func New(cfg Config) (*Client, error) {
 // BaseURL is the API URL the client talks to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
-// API gives direct access to the client-go client, for tests and for calls
-// that need no extra handling.
-func (c *Client) API() *gl.Client { return c.api }
-
 // CheckAuth makes one request to verify that the token is accepted.
 func (c *Client) CheckAuth(ctx context.Context) error {
 	_, resp, err := c.api.Users.CurrentUser(gl.WithContext(ctx))

@@ -203,9 +203,6 @@ func TestNewMakesNoRequest(t *testing.T) {
 	if got, want := c.BaseURL(), srv.URL+"/api/v4"; got != want {
 		t.Errorf("BaseURL() = %q, want %q", got, want)
 	}
-	if c.API() == nil {
-		t.Error("API() is nil")
-	}
 }
 
 func TestHeaders(t *testing.T) {

@@ -30,13 +30,12 @@ const receptiveAgentsSince = "17.4"
 type receptiveGap int
 
 const (
-	gapUnknown           receptiveGap = iota // GitLab did not tell
-	gapEdition                               // Community Edition
-	gapVersion                               // Enterprise Edition before 17.4
-	gapLicence                               // no Ultimate licence (the setting is on)
-	gapSetting                               // the setting is off (the licence is Ultimate)
-	gapLicenceAndSetting                     // neither
-	gapLicenceOrSetting                      // one or both; only an administrator can tell which
+	gapUnknown          receptiveGap = iota // GitLab did not tell
+	gapEdition                              // Community Edition
+	gapVersion                              // Enterprise Edition before 17.4
+	gapLicence                              // no Ultimate licence (the setting is on)
+	gapSetting                              // the setting is off (the licence is Ultimate)
+	gapLicenceOrSetting                     // one or both; only an administrator can tell which
 )
 
 // instanceFacts is what GitLab told about itself; empty fields were not told.

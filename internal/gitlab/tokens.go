@@ -28,9 +28,9 @@ func tokenTarget(project string, agentID, tokenID int64) Target {
 	return t
 }
 
-// ListAgentTokens reads the agent's active tokens, all pages. GitLab's list
+// listAgentTokens reads the agent's active tokens, all pages. GitLab's list
 // carries no last_used_at (see ActiveAgentTokens).
-func (c *Client) ListAgentTokens(ctx context.Context, project string, agentID int64) ([]*gl.AgentToken, error) {
+func (c *Client) listAgentTokens(ctx context.Context, project string, agentID int64) ([]*gl.AgentToken, error) {
 	var last *gl.Response
 	tokens, err := gl.ScanAndCollect(func(page gl.PaginationOptionFunc) ([]*gl.AgentToken, *gl.Response, error) {
 		opt := &gl.ListAgentTokensOptions{ListOptions: gl.ListOptions{PerPage: maxPerPage}}
@@ -88,7 +88,7 @@ func (c *Client) confirmTokenGone(ctx context.Context, project string, agentID, 
 // most a few requests). A token revoked between the list and its read is
 // left out.
 func (c *Client) ActiveAgentTokens(ctx context.Context, project string, agentID int64) ([]*gl.AgentToken, error) {
-	listed, err := c.ListAgentTokens(ctx, project, agentID)
+	listed, err := c.listAgentTokens(ctx, project, agentID)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ func (s *Server) serveOutOfBand(r *http.Request, segs []string) *response {
 		if err != nil {
 			return controlError(http.StatusBadRequest, "URL configuration id must be an integer")
 		}
-		if err := s.DeleteURLConfigurationByID(id); err != nil {
+		if err := s.deleteURLConfigurationByID(id); err != nil {
 			return controlFailure(err)
 		}
 		return noContent()
@@ -54,7 +54,7 @@ func (s *Server) serveOutOfBand(r *http.Request, segs []string) *response {
 		if role != nil {
 			roleName = *role
 		}
-		if err := s.SetMember(id, segs[3], roleName); err != nil {
+		if err := s.setMember(id, segs[3], roleName); err != nil {
 			return controlFailure(err)
 		}
 		return jsonResponse(http.StatusOK, map[string]any{"project_id": id, "username": segs[3], "role": role})

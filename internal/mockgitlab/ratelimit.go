@@ -53,15 +53,6 @@ func (s *Server) setRateLimit(requests int, perSeconds int64) {
 	s.rate.window, s.rate.counts = 0, nil
 }
 
-// SetRateLimitHeadersAlways adds RateLimit-Limit, -Observed, -Remaining and -Reset to every API answer
-// while the rate-limit mode is on, as GitLab.com has done; self-managed GitLab (the default) sends them
-// only with 429.
-func (s *Server) SetRateLimitHeadersAlways(enabled bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rate.headersAlways = enabled
-}
-
 // rateLimitSetting returns the current limit, nil when off. The lock must be held.
 func (s *Server) rateLimitSetting() *RateLimit {
 	if s.rate.limit == 0 {

@@ -174,7 +174,7 @@ const (
 	accessOwner      = 50
 )
 
-// roleLevels maps the role names accepted in seeds and SetMember to access levels.
+// roleLevels maps the role names accepted in seeds and setMember to access levels.
 var roleLevels = map[string]int{
 	"guest":      accessGuest,
 	"reporter":   accessReporter,

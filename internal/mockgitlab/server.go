@@ -322,16 +322,16 @@ func (s *Server) SetNow(now func() time.Time) {
 	s.now = now
 }
 
-// AddUser adds a user at runtime. The id, username and tokens must not be in use.
-func (s *Server) AddUser(u SeedUser) error {
+// addUser adds a user at runtime. The id, username and tokens must not be in use.
+func (s *Server) addUser(u SeedUser) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.addUser(u)
 }
 
-// SetMember gives a user a role (guest, reporter, developer, maintainer, owner) in a project; the role ""
+// setMember gives a user a role (guest, reporter, developer, maintainer, owner) in a project; the role ""
 // removes the membership.
-func (s *Server) SetMember(projectID int64, username, role string) error {
+func (s *Server) setMember(projectID int64, username, role string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.st.projects[projectID]
