@@ -70,11 +70,14 @@ func (s *Server) checkTokenAccess(req *apiRequest) *response {
 	if req.method == http.MethodGet && slices.Contains(t.Scopes, "read_api") {
 		return nil
 	}
+	// scope lists every scope registered for the endpoint, joined with a space: for every endpoint
+	// here, API::API's api and read_api (lib/api/api.rb allow_access_with_scope; lib/api/api_guard.rb
+	// scopes_registered_for_endpoint), read_api even where it grants nothing.
 	return jsonResponse(http.StatusForbidden, struct {
 		Error            string `json:"error"`
 		ErrorDescription string `json:"error_description"`
 		Scope            string `json:"scope"`
-	}{"insufficient_scope", msgInsufficientScope, "api"})
+	}{"insufficient_scope", msgInsufficientScope, "api read_api"})
 }
 
 // userJSON is the GET /user answer.

@@ -1,6 +1,7 @@
 // Package mockgitlab is an in-memory mock of the parts of the GitLab REST API that the provider uses:
 // cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id and GET /user. It
-// follows the behaviour spec in shared/reference/gitlab-behaviour.md: the same check order, status codes,
+// answers as GitLab's own source defines it (the gitlabhq files each handler names: lib/api/clusters/*.rb,
+// lib/api/helpers.rb, lib/api/api_guard.rb, the entities and models): the same check order, status codes,
 // error bodies, pagination headers and JSON shapes as GitLab.
 //
 // A Server is an http.Handler meant to be mounted at the root: the API lives under /api/v4 and test
