@@ -26,7 +26,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	for name, value := range quietLogSettings(os.Environ(), debug) {
+	for name, value := range provider.QuietLogSettings(os.Environ(), debug) {
 		if err := os.Setenv(name, value); err != nil {
 			log.Fatal(err.Error())
 		}

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
-	"github.com/hashicorp/go-hclog"
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
@@ -58,9 +57,6 @@ type Config struct {
 	RateLimitWait time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
-	// LogLevel is the provider's log level, which decides how much of each
-	// request is logged; unset, ProviderLogLevel of the environment.
-	LogLevel hclog.Level
 }
 
 // Client wraps the client-go client with the provider's error handling.
@@ -131,10 +127,6 @@ func New(cfg Config) (*Client, error) {
 	httpClient := cleanhttp.DefaultPooledClient()
 	httpClient.Transport.(*http.Transport).TLSClientConfig = tlsConfig
 
-	logLevel := cfg.LogLevel
-	if logLevel == hclog.NoLevel {
-		logLevel = ProviderLogLevel(os.Getenv)
-	}
 	retries := cfg.Retries
 	if retries < 0 {
 		retries = 0
@@ -159,7 +151,7 @@ func New(cfg Config) (*Client, error) {
 		gl.WithUserAgent(cfg.UserAgent),
 		gl.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
 		gl.WithInterceptor(transport(baseURL, cfg.RequestTimeout, rateLimitWait)),
-		gl.WithInterceptor(logRequests(cfg.Token, logLevel)),
+		gl.WithInterceptor(logRequests(cfg.Token)),
 		gl.WithInterceptor(keepErrorMessages),
 	}
 	// The token goes in "Authorization: Bearer", which GitLab accepts for
