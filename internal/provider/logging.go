@@ -14,8 +14,8 @@ const providerLogEnv = "TF_LOG_PROVIDER_GITLABAGENT"
 //
 // Without them the provider writes every log line at TRACE (terraform-plugin-go
 // and the framework default to it) and Terraform decodes each one only to
-// drop it when TF_LOG and TF_LOG_PROVIDER are unset, which costs a third of
-// a plan's CPU time. The logs may be wanted, and nothing is changed, when any
+// drop it when TF_LOG and TF_LOG_PROVIDER are unset (what that costs:
+// docs/benchmarks.md). The logs may be wanted, and nothing is changed, when any
 // TF_LOG* variable is set (TF_LOG, TF_LOG_PROVIDER, TF_LOG_PATH, TF_LOG_CORE,
 // TF_LOG_SDK, TF_LOG_SDK_PROTO, TF_LOG_SDK_FRAMEWORK,
 // TF_LOG_PROVIDER_GITLABAGENT, …), when TF_ACC_LOG_PATH is (the testing
