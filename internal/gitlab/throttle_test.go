@@ -80,6 +80,48 @@ func TestLone429DelaysOnlyItsOwnRequest(t *testing.T) {
 	}
 }
 
+// One answer in ten a 429 while GitLab takes the others (a proxy, another
+// client of the same user): nothing holds the run or paces it, each refused
+// request only waits its own Retry-After.
+func TestRandom429sNeitherHoldNorPaceTheRun(t *testing.T) {
+	t.Parallel()
+	var answers atomic.Int32
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if answers.Add(1)%10 == 0 {
+			w.Header().Set("RateLimit-Limit", "60")
+			w.Header().Set("RateLimit-Observed", "61")
+			w.Header().Set("RateLimit-Remaining", "0")
+			w.Header().Set("RateLimit-Reset", strconv.FormatInt(time.Now().Unix()+1, 10))
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		writeJSON(w, http.StatusOK, agentJSON)
+	}))
+	c := newTestClient(t, srv.URL, 3)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := c.GetAgent(context.Background(), "1", 42); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	th := throttleFor(c.BaseURL())
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	if th.pace != nil || !th.holdUntil.IsZero() {
+		t.Errorf("random 429s set a pace (%v) or a hold (until %v)", th.pace, th.holdUntil)
+	}
+	if n := answers.Load(); n < 220 {
+		t.Errorf("%d answers for 200 requests, one in ten refused: want 220 or more", n)
+	}
+}
+
 // fakeClock is a throttle's clock that moves only when a request sleeps.
 type fakeClock struct {
 	mu    sync.Mutex
@@ -170,9 +212,16 @@ func TestThrottleLone429(t *testing.T) {
 	if th.pace != nil || !th.holdUntil.IsZero() {
 		t.Fatalf("a lone 429 set a pace (%v) or a hold (%v)", th.pace, th.holdUntil)
 	}
+	// GitLab took requests sent after the refused one: a 429 within its wait
+	// is lone too (a random 429, not a used-up window).
+	now := fc.now()
+	th.observe(answer429("60", 1, now), now, now, 0)
+	if th.pace != nil || !th.holdUntil.IsZero() {
+		t.Fatalf("a 429 after GitLab took requests sent after the first 429 set a pace or a hold")
+	}
 	// Once its wait is over, a 429 is lone again, even for a request sent after the first.
 	fc.advance(2 * time.Second)
-	now := fc.now()
+	now = fc.now()
 	th.observe(answer429("60", 1, now), now, now, 0)
 	if got := startAt(t, th, fc); !got.Equal(now) {
 		t.Fatalf("a lone 429 after the first one's wait held the next request %v", got.Sub(now))
