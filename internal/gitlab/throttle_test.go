@@ -124,36 +124,28 @@ func TestRandom429sNeitherHoldNorPaceTheRun(t *testing.T) {
 
 // fakeClock is a throttle's clock that moves only when a request sleeps.
 type fakeClock struct {
-	mu    sync.Mutex
-	t     time.Time
-	slept time.Duration
+	ns    atomic.Int64 // Unix nanoseconds
+	slept atomic.Int64 // nanoseconds slept in all
 }
 
-func (f *fakeClock) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
+func (f *fakeClock) now() time.Time { return time.Unix(0, f.ns.Load()) }
 
 func (f *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.t = f.t.Add(d)
-	f.slept += d
+	f.ns.Add(int64(d))
+	f.slept.Add(int64(d))
 	return nil
 }
 
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.t = f.t.Add(d)
-}
+func (f *fakeClock) advance(d time.Duration) { f.ns.Add(int64(d)) }
+
+func (f *fakeClock) set(t time.Time) { f.ns.Store(t.UnixNano()) }
 
 func newFakeThrottle() (*throttle, *fakeClock) {
-	fc := &fakeClock{t: time.Unix(1_700_000_000, 123_456_789)}
+	fc := &fakeClock{}
+	fc.set(time.Unix(1_700_000_000, 123_456_789))
 	return &throttle{clock: clock{now: fc.now, sleep: fc.sleep}}, fc
 }
 
@@ -179,6 +171,13 @@ func answer200(headers ...string) *http.Response {
 	return &http.Response{StatusCode: http.StatusOK, Header: h}
 }
 
+// confirm gives th the two 429s that show a used-up window: the second for
+// a request sent after the first refused one.
+func confirm(th *throttle, perMinute string, retryAfter int, now time.Time) {
+	th.observe(answer429(perMinute, retryAfter, now), now, now, 0)
+	th.observe(answer429(perMinute, retryAfter, now), now.Add(time.Millisecond), now, 0)
+}
+
 // startAt is when a request asking now may start.
 func startAt(t *testing.T, th *throttle, fc *fakeClock) time.Time {
 	t.Helper()
@@ -187,7 +186,7 @@ func startAt(t *testing.T, th *throttle, fc *fakeClock) time.Time {
 		t.Fatalf("wait: %v", err)
 	}
 	start := fc.now()
-	fc.t = before
+	fc.set(before)
 	return start
 }
 
@@ -281,8 +280,7 @@ func TestPacedRequestsFillEachWindowExactly(t *testing.T) {
 		th, fc := newFakeThrottle()
 		perMinute := strconv.FormatFloat(float64(c.quota)*60/float64(c.period), 'f', -1, 64)
 		now := fc.now()
-		th.observe(answer429(perMinute, 1, now), now, now, 0)
-		th.observe(answer429(perMinute, 1, now), now.Add(time.Nanosecond), now, 0)
+		confirm(th, perMinute, 1, now)
 		perWindow := map[int64]int{}
 		for range c.quota * 5 {
 			start := th.reserve(fc.now())
@@ -309,8 +307,7 @@ func TestThrottlePaceFollowsTheAnnouncedLimit(t *testing.T) {
 	t.Parallel()
 	th, fc := newFakeThrottle()
 	now := fc.now()
-	th.observe(answer429("", 2, now), now, now, 0)
-	th.observe(answer429("", 2, now), now.Add(time.Millisecond), now, 0)
+	confirm(th, "", 2, now)
 	if th.pace != nil {
 		t.Fatal("a 429 without RateLimit-Limit set a pace")
 	}
@@ -319,8 +316,7 @@ func TestThrottlePaceFollowsTheAnnouncedLimit(t *testing.T) {
 	}
 	fc.advance(3 * time.Second)
 	now = fc.now()
-	th.observe(answer429("1200", 1, now), now, now, 0)
-	th.observe(answer429("1200", 1, now), now.Add(time.Millisecond), now, 0)
+	confirm(th, "1200", 1, now)
 	if th.pace == nil || th.pace.Limit() != 20 {
 		t.Fatalf("pace %v after GitLab announced 1200/min, want 20 a second", th.pace)
 	}
@@ -361,11 +357,10 @@ func TestThrottleWaitEndsAtTheDeadline(t *testing.T) {
 	t.Parallel()
 	th, fc := newFakeThrottle()
 	now := fc.now()
-	th.observe(answer429("60", 120, now), now, now, 0)
-	th.observe(answer429("60", 120, now), now.Add(time.Millisecond), now, 0)
+	confirm(th, "60", 120, now)
 	err := th.wait(context.Background(), time.Time{}, now.Add(90*time.Second))
-	if !errors.Is(err, errWaitTooLong) || fc.slept != 0 {
-		t.Fatalf("wait with a hold past the deadline: %v after %v, want errWaitTooLong at once", err, fc.slept)
+	if !errors.Is(err, errWaitTooLong) || fc.slept.Load() != 0 {
+		t.Fatalf("wait with a hold past the deadline: %v after %v, want errWaitTooLong at once", err, time.Duration(fc.slept.Load()))
 	}
 	// The token given back: the next request gets the first slot.
 	if err := th.wait(context.Background(), time.Time{}, time.Time{}); err != nil {
@@ -399,8 +394,7 @@ func TestThrottleWaitsAgainForAHoldThatCameMeanwhile(t *testing.T) {
 	th.clock.sleep = func(ctx context.Context, d time.Duration) error {
 		once.Do(func() {
 			now := fc.now()
-			th.observe(answer429("", 5, now), now, now, 0)
-			th.observe(answer429("", 5, now), now.Add(time.Millisecond), now, 0)
+			confirm(th, "", 5, now)
 		})
 		return fc.sleep(ctx, d)
 	}
