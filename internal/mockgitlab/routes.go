@@ -21,6 +21,7 @@ const (
 	routeMetadata                      // /metadata
 	routeLicense                       // /license (EE)
 	routeVersion                       // /version, the deprecated alias of /metadata
+	routeGraphQL                       // POST /api/graphql (outside /api/v4)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
