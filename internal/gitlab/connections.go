@@ -35,15 +35,23 @@ type AgentWarning struct {
 	Message *string
 }
 
+// AgentRef names an agent the way GraphQL looks it up: by its project's full path and its name.
+type AgentRef struct {
+	// Project is the project as the user wrote it.
+	Project     string
+	ProjectID   int64
+	ProjectPath string
+	AgentID     int64
+	AgentName   string
+}
+
 // AgentConnections is what GitLab tells about an agent's connections.
 type AgentConnections struct {
-	// AgentName and ProjectPath name the agent as GraphQL knows it.
-	AgentName   string
-	ProjectPath string
+	AgentRef
 	Connections []AgentConnection
 }
 
-// ErrKASUnreachable starts the summary of an error that GitLab could not ask KAS.
+// kasUnreachableSummary starts the summary of an error that GitLab could not ask KAS.
 const kasUnreachableSummary = "GitLab could not ask its agent server (KAS) about the agent's connections"
 
 // IsKASUnreachable reports whether GitLab could not ask KAS (unreachable or not configured), as opposed
@@ -107,17 +115,36 @@ type connectionsData struct {
 // AgentConnections reads the agentk connections of an agent: the agent by REST (its name and its
 // project's full path, which GraphQL looks agents up by), then its connections by GraphQL.
 func (c *Client) AgentConnections(ctx context.Context, project string, agentID int64) (*AgentConnections, error) {
-	agent, err := c.GetAgent(ctx, project, agentID)
+	ref, err := c.AgentRef(ctx, project, agentID)
 	if err != nil {
 		return nil, err
 	}
-	fullPath := agent.ConfigProject.PathWithNamespace
-	if fullPath == "" {
-		fullPath = project
+	conns, err := c.Connections(ctx, ref)
+	if err != nil {
+		return nil, err
 	}
-	t := Target{Project: project, Agent: fmt.Sprintf("agent %d (%q)", agentID, agent.Name)}
-	action := fmt.Sprintf("read the connections of agent %d", agentID)
-	vars := map[string]any{"project": fullPath, "agent": agent.Name}
+	return &AgentConnections{AgentRef: ref, Connections: conns}, nil
+}
+
+// AgentRef reads an agent (one REST request) for Connections.
+func (c *Client) AgentRef(ctx context.Context, project string, agentID int64) (AgentRef, error) {
+	agent, err := c.GetAgent(ctx, project, agentID)
+	if err != nil {
+		return AgentRef{}, err
+	}
+	ref := AgentRef{Project: project, ProjectID: agent.ConfigProject.ID, ProjectPath: agent.ConfigProject.PathWithNamespace,
+		AgentID: agentID, AgentName: agent.Name}
+	if ref.ProjectPath == "" {
+		ref.ProjectPath = project
+	}
+	return ref, nil
+}
+
+// Connections reads the agentk connections of an agent (one GraphQL request).
+func (c *Client) Connections(ctx context.Context, ref AgentRef) ([]AgentConnection, error) {
+	t := Target{Project: ref.Project, Agent: fmt.Sprintf("agent %d (%q)", ref.AgentID, ref.AgentName)}
+	action := fmt.Sprintf("read the connections of agent %d", ref.AgentID)
+	vars := map[string]any{"project": ref.ProjectPath, "agent": ref.AgentName}
 	out, err := graphQL[connectionsData](ctx, c, action, fmt.Sprintf(connectionsQuery, warningsField), vars, t)
 	if err == nil && out.Data == nil && len(out.Errors) > 0 && strings.Contains(out.Errors[0].Message, "'warnings'") {
 		// A GitLab from before connection warnings: ask without them.
@@ -126,11 +153,11 @@ func (c *Client) AgentConnections(ctx context.Context, project string, agentID i
 	if err != nil {
 		return nil, err
 	}
-	return connectionsFrom(out, fullPath, agent.Name, agentID, action, t)
+	return connectionsFrom(out, ref.ProjectPath, ref.AgentName, ref.AgentID, action, t)
 }
 
 // connectionsFrom reads GitLab's answer, telling each null and empty answer apart.
-func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name string, agentID int64, action string, t Target) (*AgentConnections, error) {
+func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name string, agentID int64, action string, t Target) ([]AgentConnection, error) {
 	messages := make([]string, 0, len(out.Errors))
 	for _, e := range out.Errors {
 		messages = append(messages, e.Message)
@@ -186,7 +213,7 @@ func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name strin
 				"the Maintainer role in the project, whether agentk is connected or not; so whether it is connected "+
 				"is unknown. Use a token of a user with at least the Maintainer role in project %q.", t, fullPath))
 	}
-	res := &AgentConnections{AgentName: name, ProjectPath: fullPath, Connections: []AgentConnection{}}
+	res := []AgentConnection{}
 	for _, n := range nodes {
 		if n == nil {
 			continue
@@ -205,7 +232,7 @@ func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name strin
 				conn.Warnings = append(conn.Warnings, AgentWarning{Type: w.Version.Type, Message: w.Version.Message})
 			}
 		}
-		res.Connections = append(res.Connections, conn)
+		res = append(res, conn)
 	}
 	return res, nil
 }
