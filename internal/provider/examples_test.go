@@ -146,6 +146,10 @@ func testExampleConfig(t *testing.T, rel string, dataSource bool) {
 	seed := seeded{}
 	if dataSource && !registersAgent.MatchString(hcl) {
 		seed = seedProductionAgent(t, env)
+		// agentk runs for the seeded agent, for the examples that read or wait for its connections.
+		if _, err := env.Mock.ConnectAgent(seed.agentID, mockgitlab.AgentConnection{PodName: "production-agentk-1"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
@@ -326,6 +330,26 @@ func checkObjectInMock(env *acctest.Env, typ string, isData bool, attrs map[stri
 			want["public_key"] = *c.PublicKey
 		}
 		return expectAttributes(attrs, want, isData)
+
+	case "gitlabagent_kas":
+		kas := env.Mock.KAS(strings.TrimSuffix(env.BaseURL, "/api/v4"))
+		want := map[string]string{"enabled": strconv.FormatBool(kas.Enabled)}
+		if kas.ExternalURL != nil {
+			want["external_url"] = *kas.ExternalURL
+		}
+		return expectAttributes(attrs, want, true)
+
+	case "gitlabagent_cluster_agent_connections":
+		if agentErr != nil {
+			return agentErr
+		}
+		conns := env.Mock.AgentConnections(agentID)
+		want := map[string]string{"connected": strconv.FormatBool(len(conns) > 0), "connections.#": strconv.Itoa(len(conns))}
+		for i, c := range conns {
+			want[fmt.Sprintf("connections.%d.connection_id", i)] = strconv.FormatInt(c.ConnectionID, 10)
+			want[fmt.Sprintf("connections.%d.pod_name", i)] = c.PodName
+		}
+		return expectAttributes(attrs, want, true)
 
 	case "gitlabagent_cluster_agent_url_configurations":
 		if agentErr != nil {
