@@ -579,7 +579,7 @@ func testExampleDemo(t *testing.T) {
 		urlConfig = "gitlabagent_cluster_agent_url_configuration.receptive"
 	)
 	demo := config.StaticDirectory(filepath.Join(examplesDir, "demo"))
-	var firstTokenID int64
+	var firstTokenID, demoAgentID int64
 
 	// The demo's objects, as the mock has them.
 	checkMock := func(s *terraform.State) error {
@@ -667,6 +667,12 @@ func testExampleDemo(t *testing.T) {
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("kas_address", knownvalue.StringExact(
+						"ws://"+strings.TrimPrefix(strings.TrimSuffix(env.BaseURL, "/api/v4"), "http://")+"/-/kubernetes-agent/")),
+					// Registered, with a token: not connected until agentk connects.
+					statecheck.ExpectKnownOutputValue("agentk", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"connected": knownvalue.Bool(false), "pods": knownvalue.ListExact([]knownvalue.Check{}),
+					})),
 					statecheck.ExpectKnownOutputValue("agents", knownvalue.MapExact(map[string]knownvalue.Check{
 						"demo": knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"agent_id": knownvalue.NotNull(), "is_receptive": knownvalue.Bool(false),
@@ -681,10 +687,36 @@ func testExampleDemo(t *testing.T) {
 					checkDemoOutputs,
 					func(s *terraform.State) error {
 						var err error
+						if demoAgentID, err = acctest.Int64Attribute(s, agent, "agent_id"); err != nil {
+							return err
+						}
 						firstTokenID, err = acctest.Int64Attribute(s, token, "token_id")
 						return err
 					},
 				),
+			},
+			{
+				// As in `make demo`: the apply waits for agentk, which connects while it waits.
+				PreConfig: func() {
+					reads := env.Mock.CountRequests(http.MethodPost, "/api/graphql")
+					go func() {
+						for env.Mock.CountRequests(http.MethodPost, "/api/graphql") < reads+2 {
+							time.Sleep(50 * time.Millisecond)
+						}
+						if _, err := env.Mock.ConnectAgent(demoAgentID, mockgitlab.AgentConnection{PodNamespace: "gitlab-agent-demo", PodName: "agentk-0"}); err != nil {
+							panic(err)
+						}
+					}()
+				},
+				ProtoV6ProviderFactories: acctest.ProviderFactories(),
+				ConfigDirectory:          demo,
+				ConfigVariables:          config.Variables{"wait_for_agentk": config.StringVariable("1m")},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("agentk", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"connected": knownvalue.Bool(true),
+						"pods":      knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("gitlab-agent-demo/agentk-0")}),
+					})),
+				},
 			},
 			{
 				// A rotation, as `terraform apply -replace=...` in the demo
