@@ -89,7 +89,9 @@ func (d *clusterAgentConnectionsDataSource) Schema(_ context.Context, _ datasour
 				MarkdownDescription: "Wait up to this long for agentk to connect, a Go duration between `1s` and `1h` " +
 					"such as `\"3m\"`. GitLab is asked every second at first, then less often (every 10 seconds at " +
 					"most). If no agentk has connected by then, reading fails with an error listing what to check. " +
-					"Unset, the connections are read once, connected or not.",
+					"Unset, the connections are read once, connected or not. A data source whose arguments are known is " +
+					"read at plan time: give it `depends_on` the resource that installs agentk (e.g. its " +
+					"`helm_release`), so that it waits during the apply, once agentk is installed.",
 				Optional:   true,
 				Validators: []validator.String{durationBetween(minConnectionWait, maxConnectionWait)},
 			},
@@ -205,7 +207,9 @@ func waitForConnections(ctx context.Context, client *gitlab.Client, ref gitlab.A
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, fmt.Errorf("stopped waiting for agent %d to connect: %w", ref.AgentID, ctx.Err())
+			return nil, &gitlab.Error{Summary: fmt.Sprintf("Stopped waiting for agent %d to connect", ref.AgentID),
+				Detail: fmt.Sprintf("The run was interrupted (%v) while waiting for agentk to connect for agent %d; "+
+					"no agentk had connected by then.", ctx.Err(), ref.AgentID)}
 		case <-timer.C:
 		}
 		interval = min(interval*2, maxPoll)

@@ -4,7 +4,8 @@ data "gitlabagent_cluster_agent" "production" {
 }
 
 # The agentk pods connected for the agent, waiting up to 3 minutes for the
-# first one (e.g. right after installing agentk in the same apply).
+# first one. Right after installing agentk in the same apply, add
+# depends_on = [helm_release.gitlab_agent] so that it waits during the apply.
 data "gitlabagent_cluster_agent_connections" "production" {
   project             = "root/test"
   agent_id            = data.gitlabagent_cluster_agent.production.agent_id
