@@ -1,6 +1,7 @@
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
 )
@@ -153,3 +156,54 @@ func TestGraphQLPathBesideAPI(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A GitLab from before connection warnings refuses the field: the query is asked again without it.
+func TestAgentConnections_gitLabWithoutWarnings(t *testing.T) {
+	log := &requestLog{}
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log.record(r)
+		body := log.all()[log.count()-1].Body
+		switch {
+		case r.URL.EscapedPath() == "/api/v4/projects/root%2Ftest/cluster_agents/7":
+			writeJSON(w, http.StatusOK, `{"id":7,"name":"old","config_project":{"id":20,"path_with_namespace":"root/test"}}`)
+		case strings.Contains(body, "warnings"):
+			writeJSON(w, http.StatusOK, `{"errors":[{"message":"Field 'warnings' doesn't exist on type 'ConnectedAgent'","locations":[{"line":9,"column":11}]}]}`)
+		default:
+			writeJSON(w, http.StatusOK, `{"data":{"project":{"userPermissions":{"adminProject":true},"clusterAgent":{"id":"gid://gitlab/Clusters::Agent/7","name":"old",`+
+				`"connections":{"nodes":[{"connectedAt":"2023-09-01T10:00:00+00:00","connectionId":"42","metadata":{"version":"v16.3.0","commit":"c0ffee","podNamespace":"ns","podName":"p"}}]}}}}}`)
+		}
+	}))
+	got, err := newTestClient(t, srv.URL, 0).AgentConnections(context.Background(), testProject, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Connections) != 1 || *got.Connections[0].ConnectionID != 42 || len(got.Connections[0].Warnings) != 0 ||
+		*got.Connections[0].Version != "v16.3.0" {
+		t.Fatalf("connections = %+v", got.Connections)
+	}
+	if n := log.count(); n != 3 {
+		t.Fatalf("%d requests, want 3 (the agent, the query, the query without warnings)", n)
+	}
+}
+
+// GraphQL requests are logged like REST ones: the path, never the token.
+func TestAgentConnections_logged(t *testing.T) {
+	_, client, agentID := mockWithAgent(t, testMaintainerToken, "my-agent")
+	var buf bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &buf)
+	if _, err := client.AgentConnections(ctx, testProject, agentID); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), testMaintainerToken) {
+		t.Fatal("the log holds the API token")
+	}
+	found := false
+	for _, e := range logEntries(t, &buf) {
+		if e["http_path"] == "/api/graphql" && e["http_method"] == http.MethodPost && e["http_status"] == float64(200) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no log entry of the GraphQL request:\n%s", buf.String())
+	}
+}
