@@ -1,5 +1,6 @@
-// Package mockgitlab is an in-memory mock of the parts of the GitLab REST API that the provider uses:
-// cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id and GET /user. It
+// Package mockgitlab is an in-memory mock of the parts of the GitLab API that the provider uses:
+// cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id, GET /user, GET
+// /metadata (with the agent server, KAS) and the GraphQL API's agent connections. It
 // follows the behaviour spec in shared/reference/gitlab-behaviour.md: the same check order, status codes,
 // error bodies, pagination headers and JSON shapes as GitLab.
 //
