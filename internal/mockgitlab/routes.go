@@ -20,6 +20,8 @@ const (
 	routeConfig                        // .../:agent_id/url_configurations/:url_configuration_id
 	routeMetadata                      // /metadata
 	routeLicense                       // /license (EE)
+	routeVersion                       // /version, the deprecated alias of /metadata
+	routeGraphQL                       // POST /api/graphql (outside /api/v4)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
@@ -50,6 +52,9 @@ func matchRoute(method, escapedPath string) *route {
 	}
 	if len(segs) == 1 && segs[0] == "metadata" && get {
 		return &route{kind: routeMetadata}
+	}
+	if len(segs) == 1 && segs[0] == "version" && get {
+		return &route{kind: routeVersion}
 	}
 	if len(segs) == 1 && segs[0] == "license" && get {
 		return &route{kind: routeLicense}

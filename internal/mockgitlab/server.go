@@ -1,5 +1,6 @@
-// Package mockgitlab is an in-memory mock of the parts of the GitLab REST API that the provider uses:
-// cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id and GET /user. It
+// Package mockgitlab is an in-memory mock of the parts of the GitLab API that the provider uses:
+// cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id, GET /user, GET
+// /metadata (with the agent server, KAS) and the GraphQL API's agent connections. It
 // follows the behaviour spec in shared/reference/gitlab-behaviour.md: the same check order, status codes,
 // error bodies, pagination headers and JSON shapes as GitLab.
 //
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
 )
 
 // apiPrefix is where the GitLab API is mounted.
@@ -29,6 +32,8 @@ type Server struct {
 	requests              []LoggedRequest
 	faults                []*Fault
 	rate                  rateLimiter
+	kasUnreachable        bool // GitLab cannot reach KAS (SetKASReachable)
+	graphql               *graphql.Schema
 }
 
 // LoggedRequest is one API request as recorded in the request log. Status 0 means no answer was sent (a
@@ -54,6 +59,7 @@ func New(seed Seed) (*Server, error) {
 		return nil, err
 	}
 	s.st = st
+	s.graphql = newGraphQLSchema(s)
 	return s, nil
 }
 
@@ -74,7 +80,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/-/mock" || strings.HasPrefix(p, "/-/mock/"):
 		writeResponse(w, s.serveControl(r))
-	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
+	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/") || p == graphqlPath:
 		deliver(w, r, s.serveAPI(r))
 	default:
 		writeResponse(w, errRouteNotFound())
@@ -124,6 +130,7 @@ type apiRequest struct {
 	route  *route
 	params params
 	user   *user
+	body   []byte // the raw body of a GraphQL request
 }
 
 // serveAPI handles one API request and records it in the request log. Parsing happens outside the lock;
@@ -135,16 +142,24 @@ func (s *Server) serveAPI(r *http.Request) *response {
 		method = http.MethodGet
 	}
 	escaped := r.URL.EscapedPath()
-	rt := matchRoute(method, strings.TrimPrefix(escaped, apiPrefix))
+	var rt *route
 	var prm params
+	var body []byte
 	var parseErr *response
-	if rt != nil {
-		prm, parseErr = readParams(r)
+	switch {
+	case escaped == graphqlPath && r.Method == http.MethodPost:
+		rt, prm = &route{kind: routeGraphQL}, queryParams(r)
+		body, parseErr = readGraphQLBody(r)
+	case escaped == graphqlPath:
+	default:
+		if rt = matchRoute(method, strings.TrimPrefix(escaped, apiPrefix)); rt != nil {
+			prm, parseErr = readParams(r)
+		}
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req := &apiRequest{r: r, method: method, route: rt, params: prm}
+	req := &apiRequest{r: r, method: method, route: rt, params: prm, body: body}
 	resp, rateHeaders := s.throttle(req)
 	if resp == nil {
 		resp = s.handleAPI(req, parseErr)
@@ -189,12 +204,18 @@ func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
 	if parseErr != nil {
 		return parseErr
 	}
-	req.user = s.authenticate(req.r, req.params)
-	if req.user == nil {
-		return errUnauthorized()
-	}
-	if refused := s.checkTokenAccess(req); refused != nil {
-		return refused
+	if req.route.kind == routeGraphQL {
+		if refused := s.authenticateGraphQL(req); refused != nil {
+			return refused
+		}
+	} else {
+		req.user = s.authenticate(req.r, req.params)
+		if req.user == nil {
+			return errUnauthorized()
+		}
+		if refused := s.checkTokenAccess(req); refused != nil {
+			return refused
+		}
 	}
 	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
 	if fault != nil && !fault.AfterCommit {
@@ -236,10 +257,12 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getToken(req)
 	case routeConfigs, routeConfig:
 		return s.urlConfigEndpoint(req)
-	case routeMetadata:
+	case routeMetadata, routeVersion:
 		return s.getMetadata(req)
 	case routeLicense:
 		return s.getLicense(req)
+	case routeGraphQL:
+		return s.serveGraphQL(req)
 	}
 	return errRouteNotFound()
 }

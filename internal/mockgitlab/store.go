@@ -103,6 +103,7 @@ type store struct {
 	agents       map[int64]*agent
 	tokens       map[int64]*agentToken
 	urlConfigs   map[int64]*urlConfig
+	connections  map[int64][]*agentConnection // agent id -> agentk connections (kas.go)
 	lastAgentID  int64
 	lastTokenID  int64
 	lastConfigID int64
@@ -120,6 +121,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		agents:      map[int64]*agent{},
 		tokens:      map[int64]*agentToken{},
 		urlConfigs:  map[int64]*urlConfig{},
+		connections: map[int64][]*agentConnection{},
 	}
 	for _, u := range seed.Users {
 		if err := st.addUser(u); err != nil {
@@ -296,6 +298,7 @@ func (st *store) deleteAgent(a *agent) {
 			delete(st.urlConfigs, id)
 		}
 	}
+	delete(st.connections, a.id)
 	delete(st.agents, a.id)
 }
 
