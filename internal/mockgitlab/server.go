@@ -240,6 +240,8 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getMetadata(req)
 	case routeLicense:
 		return s.getLicense(req)
+	case routeFile, routeFileRaw:
+		return s.repositoryFileEndpoint(req)
 	}
 	return errRouteNotFound()
 }
