@@ -276,3 +276,268 @@ ci_access:
 		},
 	})
 }
+
+func TestAccClusterAgentConfig_concurrentEditIsNotOverwritten(t *testing.T) {
+	env := acctest.New(t)
+	colleague := "observability:\n  logging:\n    level: warn\n"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{Config: env.Config(agentConfigHCL(acctest.ProjectPath, "info", ""))},
+			{
+				// A colleague commits between the refresh and the apply.
+				Config: env.Config(agentConfigHCL(acctest.ProjectPath, "debug", "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{outOfBand(func() error {
+						_, err := env.Mock.PushFile(acctest.ProjectID, productionConfigPath, []byte(colleague), "developer", "Quieter logs")
+						return err
+					})},
+				},
+				ExpectError: acctest.ErrorRegexp("changed since the last refresh", "was changed by another commit after it was last read",
+					"nothing was written", "Run `terraform plan` again"),
+			},
+			{
+				// Nothing was overwritten; the next plan shows the change, and the apply restores the configuration.
+				PreConfig: func() {
+					if got, _ := env.Mock.RepositoryFile(acctest.ProjectID, productionConfigPath); string(got) != colleague {
+						panic(fmt.Sprintf("the colleague's commit was overwritten: %q", got))
+					}
+				},
+				Config: env.Config(agentConfigHCL(acctest.ProjectPath, "debug", "")),
+				Check:  checkFile(env, acctest.ProjectID, wantDocument("debug")),
+			},
+		},
+	})
+}
+
+func TestAccClusterAgentConfig_existingFileIsNotOverwritten(t *testing.T) {
+	env := acctest.New(t)
+	if _, err := env.Mock.PushFile(acctest.NestedProjectID, productionConfigPath, []byte("ci_access: {}\n"), "maintainer", ""); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: env.Config(`
+resource "gitlabagent_cluster_agent_config" "test" {
+  project    = "infra/platform/clusters"
+  agent_name = "production"
+}
+`),
+			ExpectError: acctest.ErrorRegexp("configuration file already exists", "it was not changed",
+				"terraform import <address of this gitlabagent_cluster_agent_config> 'infra/platform/clusters:production'"),
+		}},
+	})
+	if got, _ := env.Mock.RepositoryFile(acctest.NestedProjectID, productionConfigPath); string(got) != "ci_access: {}\n" {
+		t.Errorf("the existing file was changed: %q", got)
+	}
+}
+
+func TestAccClusterAgentConfig_protectedBranchAndPermissions(t *testing.T) {
+	env := acctest.New(t)
+	minimal := `
+resource "gitlabagent_cluster_agent_config" "test" {
+  project    = "root/test"
+  agent_name = "production"
+  observability = { logging = { level = "info" } }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{ // a Developer may not push to the protected default branch
+				Config: env.ProviderBlock(acctest.DeveloperToken) + minimal,
+				ExpectError: acctest.ErrorRegexp(`may not push to branch "main"`, "protected branch",
+					"only Maintainers may push", "Maintainer role"),
+			},
+			{ // a Reporter may not read the repository's files to commit them
+				Config:      env.ProviderBlock(acctest.ReporterToken) + minimal,
+				ExpectError: acctest.ErrorRegexp("may not commit to the repository of project 20 (403 Forbidden)", "Developer role"),
+			},
+			{ // a non-member gets GitLab's 404 for the project
+				Config:      env.ProviderBlock(acctest.OutsiderToken) + minimal,
+				ExpectError: acctest.ErrorRegexp(`Project "root/test" was not found`),
+			},
+		},
+	})
+	if _, ok := env.Mock.RepositoryFile(acctest.ProjectID, productionConfigPath); ok {
+		t.Error("a refused commit left a file")
+	}
+	if n := len(env.Mock.Commits(acctest.ProjectID)); n != 1 {
+		t.Errorf("%d commits, want only the initial one", n)
+	}
+}
+
+func TestAccClusterAgentConfig_protectedBranchAllowingDevelopers(t *testing.T) {
+	env := acctest.New(t)
+	if err := env.Mock.SetBranchProtection(acctest.ProjectID, "main", "developer"); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: env.ProviderBlock(acctest.DeveloperToken) + agentConfigHCL(acctest.ProjectPath, "info", ""),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkFile(env, acctest.ProjectID, wantDocument("info")),
+				checkLastCommit(env, acctest.ProjectID, "Add configuration of agent production (Terraform)", "Developer"),
+			),
+		}},
+	})
+}
+
+func TestAccClusterAgentConfig_destroyKeepsAFileChangedSinceRefresh(t *testing.T) {
+	env := acctest.New(t)
+	colleague := "observability:\n  logging:\n    level: warn\n"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{Config: env.Config(agentConfigHCL(acctest.ProjectPath, "info", ""))},
+			{
+				Config:  env.Config(agentConfigHCL(acctest.ProjectPath, "info", "")),
+				Destroy: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{outOfBand(func() error {
+						_, err := env.Mock.PushFile(acctest.ProjectID, productionConfigPath, []byte(colleague), "developer", "Quieter logs")
+						return err
+					})},
+				},
+				ExpectError: acctest.ErrorRegexp("changed since the last refresh", "It was not deleted", "Run the destroy again"),
+			},
+			{
+				// The destroy's refresh reads the change; this time the file is deleted.
+				Config:  env.Config(agentConfigHCL(acctest.ProjectPath, "info", "")),
+				Destroy: true,
+				Check: func(*terraform.State) error {
+					if _, ok := env.Mock.RepositoryFile(acctest.ProjectID, productionConfigPath); ok {
+						return fmt.Errorf("%s was not deleted", productionConfigPath)
+					}
+					return checkLastCommit(env, acctest.ProjectID, "Remove configuration of agent production (Terraform)", "Maintainer")(nil)
+				},
+			},
+		},
+	})
+}
+
+// TestAccClusterAgentConfig_planTimeChecks plans configurations GitLab's agent server would reject (or
+// GitLab would quietly cut short); each fails at plan time without a request to GitLab.
+func TestAccClusterAgentConfig_planTimeChecks(t *testing.T) {
+	env := acctest.New(t)
+	config := func(body string) string {
+		return env.Config(`
+resource "gitlabagent_cluster_agent_config" "test" {
+  project    = "root/test"
+  agent_name = "production"
+` + body + `
+}
+`)
+	}
+	steps := []struct {
+		body string
+		want []string
+	}{
+		{`additional_config = yamlencode({ fluxx = { webhook_receiver_url = "x" } })`,
+			[]string{"Unknown key in the agent configuration", `"fluxx" is not a key`, "reject the whole file"}},
+		{`additional_config = yamlencode({ ci_access = { projects = [{ id = "root/test", access_as = { agent = {} }, namespace = "x" }] } })`,
+			[]string{"Unknown key", `"namespace" is not a key GitLab's agent server knows under ci_access.projects[0]`}},
+		{`ci_access = { projects = [{ id = "root/test", access_as = {} }] }`,
+			[]string{"access_as is empty", "ci_access.projects[0].access_as must set exactly one of agent, impersonate, ci_job"}},
+		{`ci_access = { groups = [{ id = "root", access_as = { agent = {}, ci_job = {} } }] }`,
+			[]string{"access_as sets more than one choice", "sets agent and ci_job"}},
+		{`user_access = { access_as = {}, projects = [{ id = "root/test" }] }`,
+			[]string{"access_as is empty", "user_access.access_as must set exactly one of agent, user"}},
+		{`ci_access = { projects = [{ id = "" }] }`,
+			[]string{"Empty id", "ci_access.projects[0].id is empty"}},
+		{`user_access = { access_as = { agent = {} }, groups = [{ id = " " }] }`,
+			[]string{"Empty id", "user_access.groups[0].id is empty"}},
+		{`ci_access = { projects = [for i in range(501) : { id = "root/p${i}" }] }`,
+			[]string{"Too many entries", "ci_access.projects has 501 entries; GitLab authorizes only the first 500"}},
+		{`additional_config = yamlencode({ gitops = { manifest_projects = [{ id = "root/test" }] } })`,
+			[]string{"gitops.manifest_projects was removed", "Deploy with Flux instead"}},
+		{`additional_config = yamlencode({ remote_development = { dns_zone = format("%0140000d", 0) } })`,
+			[]string{"Agent configuration too large", "at most 131072 bytes"}},
+		{`observability = { logging = { level = "debug" } }
+  additional_config = yamlencode({ observability = { logging = { level = "info" } } })`,
+			[]string{"Key set twice", "observability.logging.level is set both by a typed attribute and in additional_config"}},
+		{`additional_config = "- just\n- a list\n"`,
+			[]string{"Invalid additional_config", "not a mapping"}},
+		{`observability = { logging = { grpc_level = "verbose" } }`,
+			[]string{"observability.logging.grpc_level", "value must be one of"}},
+		{`ci_access = { projects = [{ id = "root/test", access_as = { impersonate = { username = "", extra = [{ key = "k", val = [] }] } } }] }`,
+			[]string{"Missing username", "Missing values"}},
+	}
+	var testSteps []resource.TestStep
+	for _, s := range steps {
+		testSteps = append(testSteps, resource.TestStep{
+			Config:      config(s.body),
+			PlanOnly:    true,
+			ExpectError: acctest.ErrorRegexp(s.want...),
+		})
+	}
+	testSteps = append(testSteps, resource.TestStep{
+		Config: env.Config(`
+resource "gitlabagent_cluster_agent_config" "test" {
+  project    = "root/test"
+  agent_name = "Production_1"
+}
+`),
+		PlanOnly:    true,
+		ExpectError: acctest.ErrorRegexp("Invalid agent name", "lowercase letters"),
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps:                    testSteps,
+	})
+	if reqs := env.Mock.Requests(); len(reqs) != 0 {
+		t.Errorf("plan-time checks sent requests to GitLab: %+v", reqs)
+	}
+}
+
+// TestClusterAgentConfig_warnsAboutEntriesGitLabDrops validates configurations with entries outside the
+// project's top-level group, which GitLab drops without a word: a warning names each, with no request.
+func TestClusterAgentConfig_warnsAboutEntriesGitLabDrops(t *testing.T) {
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	diags := p.ValidateResourceConfig("gitlabagent_cluster_agent_config", map[string]any{
+		"project":    "infra/platform/clusters",
+		"agent_name": "production",
+		"ci_access": map[string]any{
+			"projects": []any{map[string]any{"id": "infra/apps/web"}, map[string]any{"id": "other/apps/web"}},
+			"groups":   []any{map[string]any{"id": "Infra/platform"}},
+			"instance": map[string]any{},
+		},
+		"additional_config": "user_access:\n  access_as: {agent: {}}\n  groups:\n  - id: elsewhere\n",
+	})
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatalf("errors: %s", errs)
+	}
+	warnings := acctest.Warnings(diags)
+	for _, want := range []string{
+		`ci_access.projects[1].id is "other/apps/web", outside "infra"`,
+		`In additional_config: user_access.groups[0].id is "elsewhere", outside "infra"`,
+		"organization_cluster_agent_authorization_enabled",
+	} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings lack %q:\n%s", want, warnings)
+		}
+	}
+	for _, inside := range []string{"infra/apps/web", "Infra/platform"} {
+		if strings.Contains(warnings, inside) {
+			t.Errorf("%s is in the project's top-level group, yet warned about:\n%s", inside, warnings)
+		}
+	}
+	if n := strings.Count(warnings, "outside \"infra\""); n != 2 {
+		t.Errorf("%d entries warned about, want 2:\n%s", n, warnings)
+	}
+
+	// A project given by ID has no path to compare with at plan time: no warning, and no request.
+	diags = p.ValidateResourceConfig("gitlabagent_cluster_agent_config", map[string]any{
+		"project": "21", "agent_name": "production",
+		"ci_access": map[string]any{"projects": []any{map[string]any{"id": "other/apps/web"}}},
+	})
+	if w := acctest.Warnings(diags); strings.Contains(w, "outside") {
+		t.Errorf("warned without knowing the project's path: %s", w)
+	}
+	if reqs := env.Mock.Requests(); len(reqs) != 0 {
+		t.Errorf("validation sent requests: %+v", reqs)
+	}
+}
