@@ -37,10 +37,6 @@ func newClusterAgentConfigResource() resource.Resource { return &clusterAgentCon
 
 type clusterAgentConfigResource struct{ resourceClient }
 
-// typedConfigKeys are the top-level keys of the agent configuration that have typed attributes of the
-// same names.
-var typedConfigKeys = []string{"ci_access", "user_access", "observability"}
-
 type clusterAgentConfigModel struct {
 	ID               types.String   `tfsdk:"id"`
 	Project          types.String   `tfsdk:"project"`

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -75,7 +76,8 @@ func wantDocument(level string) map[string]any {
 
 // checkFile compares the file on the mock's default branch with the document, and the state's
 // last_commit_id with the file's last commit.
-func checkFile(env *acctest.Env, projectID int64, want map[string]any) resource.TestCheckFunc {
+func checkFile(env *acctest.Env, want map[string]any) resource.TestCheckFunc {
+	projectID := acctest.ProjectID
 	return func(s *terraform.State) error {
 		content, ok := env.Mock.RepositoryFile(projectID, productionConfigPath)
 		if !ok {
@@ -84,25 +86,29 @@ func checkFile(env *acctest.Env, projectID int64, want map[string]any) resource.
 		if !strings.HasPrefix(string(content), "# Managed by Terraform") {
 			return fmt.Errorf("the file has no header saying Terraform manages it:\n%s", content)
 		}
-		var got map[string]any
-		if err := yaml.Unmarshal(content, &got); err != nil {
+		var doc map[string]any
+		if err := yaml.Unmarshal(content, &doc); err != nil {
 			return err
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
+		if fmt.Sprint(doc) != fmt.Sprint(want) {
 			return fmt.Errorf("file holds\n%s\nwant %v", content, want)
 		}
 		last, _ := env.Mock.FileLastCommit(projectID, productionConfigPath)
-		if got, err := acctest.Attribute(s, agentConfigResource, "last_commit_id"); err != nil || got != last.ID {
-			return fmt.Errorf("last_commit_id = %q (%v), want the file's last commit %s", got, err, last.ID)
+		got, err := acctest.Attribute(s, agentConfigResource, "last_commit_id")
+		if err != nil {
+			return err
+		}
+		if got != last.ID {
+			return fmt.Errorf("last_commit_id = %q, want the file's last commit %s", got, last.ID)
 		}
 		return nil
 	}
 }
 
 // checkLastCommit checks the message and author of the newest commit of the project.
-func checkLastCommit(env *acctest.Env, projectID int64, message, authorName string) resource.TestCheckFunc {
+func checkLastCommit(env *acctest.Env, message, authorName string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		c := env.Mock.Commits(projectID)[0]
+		c := env.Mock.Commits(acctest.ProjectID)[0]
 		if c.Message != message || c.AuthorName != authorName {
 			return fmt.Errorf("last commit is %q by %q, want %q by %q", c.Message, c.AuthorName, message, authorName)
 		}
@@ -135,7 +141,7 @@ func TestAccClusterAgentConfig_lifecycle(t *testing.T) {
 			if _, ok := env.Mock.RepositoryFile(acctest.ProjectID, productionConfigPath); ok {
 				return fmt.Errorf("destroy left %s", productionConfigPath)
 			}
-			return checkLastCommit(env, acctest.ProjectID, "Shipped by Terraform", "Platform Bot")(nil)
+			return checkLastCommit(env, "Shipped by Terraform", "Platform Bot")(nil)
 		},
 		Steps: []resource.TestStep{
 			{ // create, project as path
@@ -147,8 +153,8 @@ func TestAccClusterAgentConfig_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(agentConfigResource, tfjsonpath.New("file_path"), knownvalue.StringExact(productionConfigPath)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkFile(env, acctest.ProjectID, wantDocument("info")),
-					checkLastCommit(env, acctest.ProjectID, "Add configuration of agent production (Terraform)", "Maintainer"),
+					checkFile(env, wantDocument("info")),
+					checkLastCommit(env, "Add configuration of agent production (Terraform)", "Maintainer"),
 					env.ExpectRequests("POST", "/api/v4/projects/20/repository/files/*", 1),
 				),
 			},
@@ -161,8 +167,8 @@ func TestAccClusterAgentConfig_lifecycle(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(agentConfigResource, plancheck.ResourceActionUpdate)},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkFile(env, acctest.ProjectID, wantDocument("debug")),
-					checkLastCommit(env, acctest.ProjectID, "Shipped by Terraform", "Platform Bot"),
+					checkFile(env, wantDocument("debug")),
+					checkLastCommit(env, "Shipped by Terraform", "Platform Bot"),
 					env.ExpectRequests("PUT", "/api/v4/projects/20/repository/files/*", 1),
 					func(*terraform.State) error { commitsBeforeNoop = len(env.Mock.Commits(acctest.ProjectID)); return nil },
 				),
@@ -213,7 +219,7 @@ ci_access:
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(agentConfigResource, plancheck.ResourceActionUpdate)},
 				},
-				Check: checkFile(env, acctest.ProjectID, wantDocument("debug")),
+				Check: checkFile(env, wantDocument("debug")),
 			},
 			{ // the file deleted out of band: committed again
 				PreConfig: func() {
@@ -228,7 +234,7 @@ ci_access:
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(agentConfigResource, plancheck.ResourceActionCreate)},
 				},
-				Check: checkFile(env, acctest.ProjectID, wantDocument("debug")),
+				Check: checkFile(env, wantDocument("debug")),
 			},
 			{ // the project written as its ID: state only, no commit
 				Config: env.Config(agentConfigHCL("20", "debug",
@@ -304,7 +310,7 @@ func TestAccClusterAgentConfig_concurrentEditIsNotOverwritten(t *testing.T) {
 					}
 				},
 				Config: env.Config(agentConfigHCL(acctest.ProjectPath, "debug", "")),
-				Check:  checkFile(env, acctest.ProjectID, wantDocument("debug")),
+				Check:  checkFile(env, wantDocument("debug")),
 			},
 		},
 	})
@@ -378,8 +384,8 @@ func TestAccClusterAgentConfig_protectedBranchAllowingDevelopers(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: env.ProviderBlock(acctest.DeveloperToken) + agentConfigHCL(acctest.ProjectPath, "info", ""),
 			Check: resource.ComposeAggregateTestCheckFunc(
-				checkFile(env, acctest.ProjectID, wantDocument("info")),
-				checkLastCommit(env, acctest.ProjectID, "Add configuration of agent production (Terraform)", "Developer"),
+				checkFile(env, wantDocument("info")),
+				checkLastCommit(env, "Add configuration of agent production (Terraform)", "Developer"),
 			),
 		}},
 	})
@@ -411,7 +417,7 @@ func TestAccClusterAgentConfig_destroyKeepsAFileChangedSinceRefresh(t *testing.T
 					if _, ok := env.Mock.RepositoryFile(acctest.ProjectID, productionConfigPath); ok {
 						return fmt.Errorf("%s was not deleted", productionConfigPath)
 					}
-					return checkLastCommit(env, acctest.ProjectID, "Remove configuration of agent production (Terraform)", "Maintainer")(nil)
+					return checkLastCommit(env, "Remove configuration of agent production (Terraform)", "Maintainer")(nil)
 				},
 			},
 		},
@@ -539,5 +545,67 @@ func TestClusterAgentConfig_warnsAboutEntriesGitLabDrops(t *testing.T) {
 	}
 	if reqs := env.Mock.Requests(); len(reqs) != 0 {
 		t.Errorf("validation sent requests: %+v", reqs)
+	}
+}
+
+// Terraform 1.12 and later: the configuration file's identity is its project's ID and the agent's name.
+func TestClusterAgentConfig_identity(t *testing.T) {
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	const typeName = "gitlabagent_cluster_agent_config"
+	if _, err := env.Mock.PushFile(acctest.ProjectID, productionConfigPath, []byte("observability:\n  logging: {level: warn}\n"), "root", ""); err != nil {
+		t.Fatal(err)
+	}
+	want := acctest.Value(tftypes.Object{AttributeTypes: map[string]tftypes.Type{"project_id": tftypes.Number, "agent_name": tftypes.String}},
+		map[string]any{"project_id": 20, "agent_name": "production"})
+
+	state, private, _, diags := p.ImportByIdentityValues(typeName, map[string]any{"project_id": 20, "agent_name": "production"})
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatalf("import by identity: %s", errs)
+	}
+	if got := acctest.Attr(state, "project"); !got.Equal(str("20")) {
+		t.Errorf("imported project = %v, want \"20\"", got)
+	}
+	state, identity, diags := p.ReadIdentityValues(typeName, state, private, map[string]any{"project_id": 20, "agent_name": "production"})
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatalf("read: %s", errs)
+	}
+	if !identity.Equal(want) {
+		t.Errorf("identity after read = %v, want %v", identity, want)
+	}
+	if got := acctest.Attr(acctest.Attr(acctest.Attr(state, "observability"), "logging"), "level"); !got.Equal(str("warn")) {
+		t.Errorf("imported observability.logging.level = %v", got)
+	}
+
+	state, private, diags = p.Import(typeName, "root/test:production")
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatalf("import by ID: %s", errs)
+	}
+	_, identity, diags = p.ReadIdentityValues(typeName, state, private, nil)
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatalf("read after import by ID: %s", errs)
+	}
+	if !identity.Equal(want) {
+		t.Errorf("identity after import by ID = %v, want %v", identity, want)
+	}
+
+	// Bad import IDs are refused before any request.
+	env.Mock.ResetRequests()
+	for _, id := range []string{"root/test", "root/test:Production", ":production"} {
+		if _, _, diags := p.Import(typeName, id); !strings.Contains(acctest.Errors(diags), "Invalid import ID") {
+			t.Errorf("import %q: %s", id, acctest.Errors(diags))
+		}
+	}
+	if n := len(env.Mock.Requests()); n != 0 {
+		t.Errorf("bad import IDs sent %d requests", n)
+	}
+
+	// A file gone is removed from state, with its identity still answered.
+	if _, err := env.Mock.PushFileDeletion(acctest.ProjectID, productionConfigPath, "root", ""); err != nil {
+		t.Fatal(err)
+	}
+	state, _, diags = p.ReadIdentityValues(typeName, state, private, nil)
+	if !state.IsNull() || !strings.Contains(acctest.Warnings(diags), "no longer exists") {
+		t.Errorf("read of a deleted file: state %v, diagnostics %s", state, acctest.Warnings(diags))
 	}
 }
