@@ -88,7 +88,6 @@ func (c *Client) Repository(ctx context.Context, project string) (*ProjectReposi
 	c.rememberProject(project, p.ID)
 	if p.DefaultBranch == nil || *p.DefaultBranch == "" {
 		return nil, &Error{
-			Status:  http.StatusOK,
 			Summary: fmt.Sprintf("Cannot read the repository of project %q", project),
 			Detail: fmt.Sprintf("GitLab did not show the default branch of project %q (%d) to the token's user: "+
 				"that user may not read the project's repository. Reading files needs at least the Reporter role "+

@@ -622,13 +622,18 @@ func outsideGroup(doc map[string]any, projectPath string) []configProblem {
 			}
 		}
 	}
+	return out
+}
+
+// instanceProblems warns about ci_access.instance, which GitLab honours only with an instance setting.
+func instanceProblems(doc map[string]any) []configProblem {
 	if m, ok := doc["ci_access"].(map[string]any); ok {
 		if _, ok := m["instance"]; ok {
-			out = append(out, configProblem{path: docPath{"ci_access", "instance"}, summary: "ci_access.instance needs an instance setting",
+			return []configProblem{{path: docPath{"ci_access", "instance"}, summary: "ci_access.instance needs an instance setting",
 				detail: "GitLab honours ci_access.instance only when an administrator has turned on " +
 					"organization_cluster_agent_authorization_enabled (Admin > Settings > General > GitLab agent for " +
-					"Kubernetes, GitLab Self-Managed 17.11 and later); otherwise it is ignored."})
+					"Kubernetes, GitLab Self-Managed 17.11 and later); otherwise it is ignored."}}
 		}
 	}
-	return out
+	return nil
 }

@@ -161,7 +161,10 @@ func agentConfigSchema(ctx context.Context) schema.Schema {
 			"the apply restores the configuration.\n\n" +
 			"Nobody's work is overwritten: creating refuses to replace an existing file (import it instead); an " +
 			"update sends the file's last commit as read at refresh, so a commit made in between makes the update fail " +
-			"instead of being lost; and destroying deletes the file only if it is still as last read.\n\n" +
+			"instead of being lost; and destroying deletes the file only if it is still as last read. GitLab's " +
+			"delete takes no `last_commit_id`, so destroy reads the file first: when a commit changed it after the " +
+			"refresh, nothing is deleted and the error says so; the next destroy refreshes, shows the file as it is, " +
+			"and deletes it. A file already gone counts as deleted.\n\n" +
 			"The token's user needs the Developer role to commit, and on a protected default branch the role its " +
 			"protection allows to push: GitLab protects the default branch for Maintainers by default.",
 		Attributes: map[string]schema.Attribute{
@@ -339,6 +342,12 @@ func (r *clusterAgentConfigResource) ValidateConfig(ctx context.Context, req res
 					"(128 KiB) and rejects larger ones. Authorize groups instead of many projects, or move keys out.",
 					len(text), maxConfigFileBytes))
 		}
+	}
+	for _, p := range instanceProblems(typed) {
+		resp.Diagnostics.AddAttributeWarning(configAttributePath(p.path), p.summary, p.detail)
+	}
+	for _, p := range instanceProblems(extra) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("additional_config"), p.summary, "In additional_config: "+p.detail)
 	}
 	project := m.Project.ValueString()
 	if m.Project.IsUnknown() || !strings.Contains(project, "/") {

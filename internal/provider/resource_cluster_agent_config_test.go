@@ -538,10 +538,10 @@ func TestClusterAgentConfig_warnsAboutEntriesGitLabDrops(t *testing.T) {
 	// A project given by ID has no path to compare with at plan time: no warning, and no request.
 	diags = p.ValidateResourceConfig("gitlabagent_cluster_agent_config", map[string]any{
 		"project": "21", "agent_name": "production",
-		"ci_access": map[string]any{"projects": []any{map[string]any{"id": "other/apps/web"}}},
+		"ci_access": map[string]any{"projects": []any{map[string]any{"id": "other/apps/web"}}, "instance": map[string]any{}},
 	})
-	if w := acctest.Warnings(diags); strings.Contains(w, "outside") {
-		t.Errorf("warned without knowing the project's path: %s", w)
+	if w := acctest.Warnings(diags); strings.Contains(w, "outside") || !strings.Contains(w, "organization_cluster_agent_authorization_enabled") {
+		t.Errorf("warnings with the project given by ID: %s", w)
 	}
 	if reqs := env.Mock.Requests(); len(reqs) != 0 {
 		t.Errorf("validation sent requests: %+v", reqs)
@@ -607,5 +607,30 @@ func TestClusterAgentConfig_identity(t *testing.T) {
 	state, _, diags = p.ReadIdentityValues(typeName, state, private, nil)
 	if !state.IsNull() || !strings.Contains(acctest.Warnings(diags), "no longer exists") {
 		t.Errorf("read of a deleted file: state %v, diagnostics %s", state, acctest.Warnings(diags))
+	}
+}
+
+// A 404 that may mean "not allowed" never removes the file from state: only GitLab's 404 for the file
+// itself, which it answers after checking that the caller may read the repository, does.
+func TestClusterAgentConfig_keptWhenNotVisible(t *testing.T) {
+	env := acctest.NewMock(t)
+	const typeName = "gitlabagent_cluster_agent_config"
+	if _, err := env.Mock.PushFile(acctest.ProjectID, productionConfigPath, []byte("observability: {}\n"), "root", ""); err != nil {
+		t.Fatal(err)
+	}
+	state, private, diags := env.Protocol(t, acctest.MaintainerToken).Import(typeName, "root/test:production")
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatal(errs)
+	}
+	for _, token := range []string{acctest.OutsiderToken, acctest.ReporterToken} {
+		if token == acctest.ReporterToken {
+			if err := env.Mock.SetMember(acctest.ProjectID, "reporter", "guest"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		newState, _, diags := env.Protocol(t, token).Read(typeName, state, private)
+		if newState.IsNull() || acctest.Errors(diags) == "" {
+			t.Errorf("read with %s: state removed or no error (%s)", token, acctest.Errors(diags))
+		}
 	}
 }
