@@ -58,14 +58,17 @@ type repository struct {
 	seq       int // commits made, to keep commit ids unique
 }
 
-// newRepository builds a repository with an initial commit on main, protected as GitLab's default
-// branch protection does.
-func newRepository(p *project, at time.Time) *repository {
+// newRepository builds a repository, empty or with an initial commit on main, protected as GitLab's
+// default branch protection does.
+func newRepository(p *project, at time.Time, empty bool) *repository {
 	r := &repository{
 		defaultBranch: defaultBranchName,
 		branches:      map[string]string{},
 		commits:       map[string]*gitCommit{},
 		protected:     map[string]int{defaultBranchName: accessMaintainer},
+	}
+	if empty {
+		return r
 	}
 	readme := blob{content: []byte("# " + p.name + "\n")}
 	r.commit(defaultBranchName, "", map[string]blob{"README.md": readme}, "Initial commit", "Administrator", "admin@example.com", at, 0)
@@ -172,8 +175,18 @@ func isDirectory(c *gitCommit, path string) bool {
 	return false
 }
 
-// pushLevel is the lowest access level that may push to branch.
+// isEmpty reports whether the repository has no commits yet.
+func (r *repository) isEmpty() bool {
+	return len(r.branches) == 0
+}
+
+// pushLevel is the lowest access level that may push to branch. In an empty repository under default
+// branch protection every ref counts as protected: Maintainers push the first commit
+// (ProtectedBranch.protected? for an empty repository).
 func (r *repository) pushLevel(branch string) int {
+	if r.isEmpty() {
+		return max(accessMaintainer, r.protected[r.defaultBranch])
+	}
 	if level, ok := r.protected[branch]; ok {
 		return level
 	}
@@ -303,6 +316,12 @@ func (s *Server) push(projectID int64, path string, b *blob, username, message s
 	}
 	r := p.repo
 	tip := r.tip(r.defaultBranch)
+	parent := ""
+	if tip == nil {
+		tip = &gitCommit{tree: map[string]blob{}} // the first push of an empty repository
+	} else {
+		parent = tip.id
+	}
 	if b == nil {
 		if _, ok := tip.tree[path]; !ok {
 			return CommitInfo{}, errorf(ErrNotFound, "file %q on %s of project %d", path, r.defaultBranch, projectID)
@@ -317,7 +336,7 @@ func (s *Server) push(projectID int64, path string, b *blob, username, message s
 		}
 		message = verb + " " + path
 	}
-	c := r.commit(r.defaultBranch, tip.id, withFile(tip, path, b), message, u.name, commitEmail(u), s.timestamp(), u.id)
+	c := r.commit(r.defaultBranch, parent, withFile(tip, path, b), message, u.name, commitEmail(u), s.timestamp(), u.id)
 	return commitInfo(c), nil
 }
 

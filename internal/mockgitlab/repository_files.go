@@ -322,10 +322,16 @@ func (s *Server) writeFile(req *apiRequest) *response {
 		start = wp.branch
 	}
 	base := r.tip(start)
-	if base == nil {
+	parent := ""
+	switch {
+	case base != nil:
+		parent = base.id
+	case r.isEmpty():
+		base = &gitCommit{tree: map[string]blob{}} // the first commit creates the branch
+	default:
 		return messageError(http.StatusBadRequest, msgNotOnBranch)
 	}
-	if start != wp.branch && r.tip(wp.branch) != nil {
+	if start != wp.branch && r.tip(wp.branch) != nil && !r.isEmpty() {
 		return messageError(http.StatusBadRequest, strings.Replace(msgBranchExistsFormat, "%s", wp.branch, 1))
 	}
 	current, exists := base.tree[wp.filePath]
@@ -368,7 +374,7 @@ func (s *Server) writeFile(req *apiRequest) *response {
 	if wp.authorEmail != nil && *wp.authorEmail != "" {
 		authorEmail = *wp.authorEmail
 	}
-	r.commit(wp.branch, base.id, withFile(base, wp.filePath, next), wp.commitMessage, authorName, authorEmail, s.timestamp(), req.user.id)
+	r.commit(wp.branch, parent, withFile(base, wp.filePath, next), wp.commitMessage, authorName, authorEmail, s.timestamp(), req.user.id)
 	written := struct {
 		FilePath string `json:"file_path"`
 		Branch   string `json:"branch"`

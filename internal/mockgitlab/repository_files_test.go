@@ -239,3 +239,28 @@ func TestRepositoryFileOutOfBandControls(t *testing.T) {
 func jsonString(s string) string {
 	return string(marshalJSON(s))
 }
+
+func TestRepositoryFileEmptyRepository(t *testing.T) {
+	seed := DefaultSeed()
+	seed.Projects[0].EmptyRepository = true
+	e := newEnvWithSeed(t, seed)
+	// default_branch is main all the same; the branch does not exist yet.
+	if p := decode[map[string]any](t, e.get("/projects/20", tokReporter)); p["default_branch"] != "main" {
+		t.Fatalf("default_branch %v", p["default_branch"])
+	}
+	expect(t, e.get(filesURL("20", "README.md")+"?ref=main", tokReporter), 404, `{"message":"404 Commit Not Found"}`)
+	expect(t, e.get(filesURL("20", "README.md")+"/raw", tokReporter), 404, `{"message":"404 Commit Not Found"}`)
+	// Every ref counts as protected: a Developer may not push the first commit, a Maintainer may.
+	expect(t, e.write(http.MethodPost, "README.md", tokDeveloper, `{"branch":"feature","content":"x","commit_message":"m"}`), 400,
+		`{"message":"You are not allowed to push into this branch"}`)
+	expectStatus(t, e.write(http.MethodPost, "README.md", tokMaintainer, `{"branch":"main","content":"x","commit_message":"first"}`), 201)
+	if got, ok := e.srv.RepositoryFile(20, "README.md"); !ok || string(got) != "x" {
+		t.Fatalf("after the first commit: %q %v", got, ok)
+	}
+	if c := e.srv.Commits(20); len(c) != 1 || c[0].Message != "first" {
+		t.Fatalf("commits %+v", c)
+	}
+	// Now main exists and is protected for Maintainers; other branches are not protected.
+	expect(t, e.write(http.MethodPost, "b.txt", tokDeveloper, `{"branch":"main","content":"x","commit_message":"m"}`), 400,
+		`{"message":"You are not allowed to push into this branch"}`)
+}

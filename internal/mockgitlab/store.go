@@ -145,7 +145,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		if p.visibility == "" {
 			p.visibility = "private"
 		}
-		p.repo = newRepository(p, createdAt)
+		p.repo = newRepository(p, createdAt, sp.EmptyRepository)
 		for username, role := range sp.Members {
 			u := st.usersByName[strings.ToLower(username)]
 			if u == nil {

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
 )
 
 const agentConfigResource = "gitlabagent_cluster_agent_config.test"
@@ -633,4 +634,33 @@ func TestClusterAgentConfig_keptWhenNotVisible(t *testing.T) {
 			t.Errorf("read with %s: state removed or no error (%s)", token, acctest.Errors(diags))
 		}
 	}
+}
+
+// In an empty repository the first commit creates the default branch; GitLab lets only Maintainers push
+// it under its default branch protection.
+func TestAccClusterAgentConfig_emptyRepository(t *testing.T) {
+	seed := mockgitlab.DefaultSeed()
+	seed.Projects[0].EmptyRepository = true
+	env := acctest.NewWithSeed(t, seed)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      env.ProviderBlock(acctest.DeveloperToken) + agentConfigHCL(acctest.ProjectPath, "info", ""),
+				ExpectError: acctest.ErrorRegexp(`may not push to branch "main"`),
+			},
+			{
+				Config: env.Config(agentConfigHCL(acctest.ProjectPath, "info", "")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkFile(env, wantDocument("info")),
+					func(*terraform.State) error {
+						if n := len(env.Mock.Commits(acctest.ProjectID)); n != 1 {
+							return fmt.Errorf("%d commits on main, want the one that created it", n)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
 }
