@@ -664,3 +664,59 @@ func TestAccClusterAgentConfig_emptyRepository(t *testing.T) {
 		},
 	})
 }
+
+// Read back, a file says in the typed attributes what they can hold exactly, and the rest goes to
+// additional_config, so that nothing a colleague added escapes the next plan.
+func TestClusterAgentConfig_readSplitsTheFile(t *testing.T) {
+	env := acctest.NewMock(t)
+	const typeName = "gitlabagent_cluster_agent_config"
+	file := `ci_access:
+  projects:
+  - id: root/test
+    surprise: true
+  groups:
+  - id: root
+observability:
+  logging: {level: debug}
+  google_profiler: {enabled: true}
+remote_development: {enabled: true}
+`
+	if _, err := env.Mock.PushFile(acctest.ProjectID, productionConfigPath, []byte(file), "root", ""); err != nil {
+		t.Fatal(err)
+	}
+	p := env.Protocol(t, acctest.MaintainerToken)
+	state, private, diags := p.Import(typeName, "root/test:production")
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatal(errs)
+	}
+	state, _, diags = p.Read(typeName, state, private)
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatal(errs)
+	}
+	ci := acctest.Attr(state, "ci_access")
+	if got := acctest.Attr(ci, "projects"); !got.IsNull() {
+		t.Errorf("ci_access.projects holds a key it has no attribute for, yet was read as typed: %v", got)
+	}
+	if got := acctest.Attr(ci, "groups"); got.IsNull() {
+		t.Error("ci_access.groups was not read into the typed attribute")
+	}
+	if got := acctest.Attr(acctest.Attr(acctest.Attr(state, "observability"), "logging"), "level"); !got.Equal(str("debug")) {
+		t.Errorf("observability.logging.level = %v", got)
+	}
+	var extra string
+	if err := acctest.Attr(state, "additional_config").As(&extra); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(extra), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"ci_access":          map[string]any{"projects": []any{map[string]any{"id": "root/test", "surprise": true}}},
+		"observability":      map[string]any{"google_profiler": map[string]any{"enabled": true}},
+		"remote_development": map[string]any{"enabled": true},
+	}
+	if fmt.Sprint(doc) != fmt.Sprint(want) {
+		t.Errorf("additional_config = %s\nwant %v", extra, want)
+	}
+}
