@@ -234,7 +234,8 @@ func agentConfigSchema(ctx context.Context) schema.Schema {
 					"a key set both here and in a typed attribute is an error. Unknown keys are refused at plan time, as the " +
 					"agent server would reject the whole file for them (keys under `remote_development`, whose set changes " +
 					"with GitLab releases, are not checked). Read back, keys GitLab's file holds beyond the typed attributes appear " +
-					"here as YAML."},
+					"here as YAML. After an import, the first plan may show this attribute changing from that YAML to your own " +
+					"writing of the same keys: applying it commits nothing."},
 			"commit_message": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Message of the commits that create, update and delete the file. By default they name the agent, " +
 					"e.g. `Update configuration of agent production (Terraform)`.",
