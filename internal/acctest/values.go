@@ -33,11 +33,17 @@ func (p *Protocol) ValidateResourceConfig(typeName string, config map[string]any
 	return resp.Diagnostics
 }
 
+// Unknown stands for a value not known until apply in Value.
+var Unknown = struct{ unknown bool }{true}
+
 // Value builds a value of type t from plain Go values: map[string]any for objects (absent attributes
-// are null), []any for lists, string, bool, int for numbers, nil for null.
+// are null), []any for lists, string, bool, int for numbers, nil for null, Unknown for unknown.
 func Value(t tftypes.Type, v any) tftypes.Value {
 	if v == nil {
 		return tftypes.NewValue(t, nil)
+	}
+	if v == Unknown {
+		return tftypes.NewValue(t, tftypes.UnknownValue)
 	}
 	switch {
 	case t.Is(tftypes.Object{}):

@@ -597,6 +597,10 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
+// maxOutsideWarnings is how many entries of one list outside the top-level group are warned about one
+// by one; the others are counted in one more warning.
+const maxOutsideWarnings = 5
+
 // outsideGroup lists the entries of the document's authorization lists whose path is not under the
 // top-level group of the agent's project: GitLab drops them silently.
 func outsideGroup(doc map[string]any, projectPath string) []configProblem {
@@ -606,6 +610,7 @@ func outsideGroup(doc map[string]any, projectPath string) []configProblem {
 		m, _ := doc[block].(map[string]any)
 		for _, list := range []string{"projects", "groups"} {
 			entries, _ := m[list].([]any)
+			outside := 0
 			for i, e := range entries {
 				em, _ := e.(map[string]any)
 				id, ok := em["id"].(string)
@@ -613,12 +618,22 @@ func outsideGroup(doc map[string]any, projectPath string) []configProblem {
 					continue
 				}
 				if strings.ToLower(strings.SplitN(id, "/", 2)[0]) != top {
+					outside++
+					if outside > maxOutsideWarnings {
+						continue
+					}
 					p := docPath{block, list, i, "id"}
 					out = append(out, configProblem{path: p, summary: "Entry outside the project's top-level group",
 						detail: fmt.Sprintf("%s is %q, outside %q, the top-level group of the agent's project %q. GitLab "+
 							"authorizes only projects and groups in the same top-level group as the agent's project and "+
 							"drops the others without an error.", p, id, top, projectPath)})
 				}
+			}
+			if outside > maxOutsideWarnings {
+				p := docPath{block, list}
+				out = append(out, configProblem{path: p, summary: "More entries outside the project's top-level group",
+					detail: fmt.Sprintf("%s has %d more entries outside %q, the top-level group of the agent's project %q, "+
+						"which GitLab drops without an error.", p, outside-maxOutsideWarnings, top, projectPath)})
 			}
 		}
 	}

@@ -720,3 +720,50 @@ remote_development: {enabled: true}
 		t.Errorf("additional_config = %s\nwant %v", extra, want)
 	}
 }
+
+// Values known only after apply (an id from another resource, additional_config from another
+// resource's output) are checked at apply, not refused at plan.
+func TestClusterAgentConfig_unknownValuesAreNotRefused(t *testing.T) {
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	diags := p.ValidateResourceConfig("gitlabagent_cluster_agent_config", map[string]any{
+		"project":    acctest.Unknown,
+		"agent_name": "production",
+		"ci_access": map[string]any{
+			"projects": []any{map[string]any{"id": acctest.Unknown, "access_as": acctest.Unknown}},
+			"groups":   acctest.Unknown,
+		},
+		"user_access":       map[string]any{"access_as": map[string]any{"agent": acctest.Unknown}},
+		"additional_config": acctest.Unknown,
+	})
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Errorf("unknown values refused: %s", errs)
+	}
+	// The known parts are still checked.
+	diags = p.ValidateResourceConfig("gitlabagent_cluster_agent_config", map[string]any{
+		"project": "root/test", "agent_name": "production",
+		"ci_access":         map[string]any{"projects": []any{map[string]any{"id": acctest.Unknown}, map[string]any{"id": ""}}},
+		"additional_config": acctest.Unknown,
+	})
+	if errs := acctest.Errors(diags); !strings.Contains(errs, "ci_access.projects[1].id is empty") {
+		t.Errorf("an empty id beside an unknown one: %q", errs)
+	}
+}
+
+func TestClusterAgentConfig_manyEntriesOutsideTheGroupAreCounted(t *testing.T) {
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	var projects []any
+	for i := range 40 {
+		projects = append(projects, map[string]any{"id": fmt.Sprintf("other/p%d", i)})
+	}
+	warnings := acctest.Warnings(p.ValidateResourceConfig("gitlabagent_cluster_agent_config", map[string]any{
+		"project": "root/test", "agent_name": "production", "ci_access": map[string]any{"projects": projects},
+	}))
+	if n := strings.Count(warnings, "GitLab authorizes only projects and groups in the same top-level group"); n != 5 {
+		t.Errorf("%d entries warned about one by one, want 5:\n%s", n, warnings)
+	}
+	if !strings.Contains(warnings, "ci_access.projects has 35 more entries outside \"root\"") {
+		t.Errorf("no count of the others:\n%s", warnings)
+	}
+}
