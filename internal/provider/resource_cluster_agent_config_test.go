@@ -634,6 +634,14 @@ func TestClusterAgentConfig_keptWhenNotVisible(t *testing.T) {
 			t.Errorf("read with %s: state removed or no error (%s)", token, acctest.Errors(diags))
 		}
 	}
+	// The project's 404, or a 404 from something that is not GitLab's Files API, for the file itself.
+	for _, body := range []string{`{"message":"404 Project Not Found"}`, `{"error":"404 Not Found"}`, "<html>Not Found</html>"} {
+		env.Mock.InjectFault(mockgitlab.Fault{Method: "GET", Pattern: "/api/v4/projects/20/repository/files/*", Status: 404, Body: body})
+		newState, _, diags := env.Protocol(t, acctest.MaintainerToken).Read(typeName, state, private)
+		if newState.IsNull() || acctest.Errors(diags) == "" {
+			t.Errorf("a 404 %s for the file removed it from state (%s)", body, acctest.Errors(diags))
+		}
+	}
 }
 
 // In an empty repository the first commit creates the default branch; GitLab lets only Maintainers push
