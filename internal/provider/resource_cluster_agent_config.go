@@ -362,7 +362,16 @@ func (r *clusterAgentConfigResource) ValidateConfig(ctx context.Context, req res
 	}
 }
 
+// ModifyPlan shows the file's path at plan time and decides what a change of `project` means.
 func (r *clusterAgentConfigResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("agent_name"), &name)...)
+	if !name.IsNull() && !name.IsUnknown() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("file_path"), agentConfigPath(name.ValueString()))...)
+	}
 	r.planProjectChange(ctx, req, resp)
 }
 

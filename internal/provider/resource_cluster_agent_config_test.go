@@ -147,6 +147,11 @@ func TestAccClusterAgentConfig_lifecycle(t *testing.T) {
 		Steps: []resource.TestStep{
 			{ // create, project as path
 				Config: env.Config(agentConfigHCL(acctest.ProjectPath, "info", "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectKnownValue(agentConfigResource, tfjsonpath.New("file_path"), knownvalue.StringExact(productionConfigPath)),
+					},
+				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(agentConfigResource, tfjsonpath.New("id"), knownvalue.StringExact("20:production")),
 					statecheck.ExpectKnownValue(agentConfigResource, tfjsonpath.New("project_id"), knownvalue.Int64Exact(acctest.ProjectID)),
