@@ -192,7 +192,7 @@ tf_flags=(-input=false -compact-warnings ${color[@]+"${color[@]}"})
 cp -R "${root}/examples/demo" "${work}/demo"
 cd "${work}/demo"
 
-step "Applying examples/demo: two agents, a token, a URL configuration, a data source"
+step "Applying examples/demo: two agents, a configuration file, a token, a URL configuration, a data source"
 run_terraform apply -auto-approve "${tf_flags[@]}"
 
 step "Outputs (the token stays sensitive)"

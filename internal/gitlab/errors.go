@@ -107,7 +107,9 @@ type Error struct {
 	// the object was (listing its siblings succeeded), so the object is not
 	// there. Only then may it leave state.
 	gone bool
-	err  error
+	// reason is why a repository-file request failed (see Reason), or "".
+	reason string
+	err    error
 }
 
 func (e *Error) Error() string { return e.Summary + ": " + e.Detail }

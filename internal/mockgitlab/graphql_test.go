@@ -156,8 +156,3 @@ func TestGraphQLAuthAndErrors(t *testing.T) {
 		t.Fatalf("rate limit: %d %v", r.status, r.header)
 	}
 }
-
-func jsonString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}

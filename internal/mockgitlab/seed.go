@@ -70,6 +70,10 @@ type SeedProject struct {
 	// internal or public project, but not its agents: those need the Developer role, so a non-member gets
 	// 404 for agents and tokens that exist, as in GitLab.
 	Visibility string `json:"visibility,omitempty"`
+	// EmptyRepository gives the project a repository without commits: its default branch main does not
+	// exist yet, and, under GitLab's default branch protection, only Maintainers and above may push the
+	// first commit (of any branch). Otherwise the repository starts with a README.md on main.
+	EmptyRepository bool `json:"empty_repository,omitempty"`
 }
 
 // SeedSettings says which GitLab the mock plays and holds the instance-wide application settings it

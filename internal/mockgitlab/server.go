@@ -263,6 +263,8 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getLicense(req)
 	case routeGraphQL:
 		return s.serveGraphQL(req)
+	case routeFile, routeFileRaw:
+		return s.repositoryFileEndpoint(req)
 	}
 	return errRouteNotFound()
 }

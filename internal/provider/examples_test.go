@@ -100,6 +100,7 @@ func TestAccExamples(t *testing.T) {
 	// nothing would make the test pass vacuously.
 	for _, want := range []string{
 		"resources/gitlabagent_cluster_agent/resource.tf",
+		"resources/gitlabagent_cluster_agent_config/resource.tf",
 		"data-sources/gitlabagent_cluster_agent/data-source.tf",
 		"data-sources/gitlabagent_cluster_agents/data-source.tf",
 	} {
@@ -350,6 +351,20 @@ func checkObjectInMock(env *acctest.Env, typ string, isData bool, attrs map[stri
 			want[fmt.Sprintf("connections.%d.pod_name", i)] = c.PodName
 		}
 		return expectAttributes(attrs, want, true)
+	case "gitlabagent_cluster_agent_config":
+		projectID, err := id("project_id")
+		if err != nil {
+			return err
+		}
+		if _, ok := env.Mock.RepositoryFile(projectID, attrs["file_path"]); !ok {
+			return fmt.Errorf("%s is not on the default branch of project %d", attrs["file_path"], projectID)
+		}
+		last, _ := env.Mock.FileLastCommit(projectID, attrs["file_path"])
+		return expectAttributes(attrs, map[string]string{
+			"file_path":      ".gitlab/agents/" + attrs["agent_name"] + "/config.yaml",
+			"last_commit_id": last.ID,
+			"id":             fmt.Sprintf("%d:%s", projectID, attrs["agent_name"]),
+		}, isData)
 
 	case "gitlabagent_cluster_agent_url_configurations":
 		if agentErr != nil {
@@ -623,6 +638,15 @@ func testExampleDemo(t *testing.T) {
 		}
 		if got, _ := acctest.Attribute(s, urlConfig, "public_key"); got != *c.PublicKey {
 			return fmt.Errorf("public_key in state %q, the mock has %q", got, *c.PublicKey)
+		}
+		// The agent's configuration is committed to the default branch, with its user_access.
+		content, ok := env.Mock.RepositoryFile(acctest.ProjectID, ".gitlab/agents/demo/config.yaml")
+		if !ok || !strings.Contains(string(content), "user_access:") || !strings.Contains(string(content), "id: root/test") {
+			return fmt.Errorf("the demo agent's configuration file is missing or incomplete: %q", content)
+		}
+		last, _ := env.Mock.FileLastCommit(acctest.ProjectID, ".gitlab/agents/demo/config.yaml")
+		if got, _ := acctest.Attribute(s, "gitlabagent_cluster_agent_config.demo", "last_commit_id"); got != last.ID {
+			return fmt.Errorf("last_commit_id in state %q, the mock has %q", got, last.ID)
 		}
 		return nil
 	}

@@ -229,6 +229,7 @@ func (p *gitlabAgentProvider) handOut(resp *provider.ConfigureResponse, data *pr
 func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newClusterAgentResource,
+		newClusterAgentConfigResource,
 		newClusterAgentTokenResource,
 		// tokens: registered here
 		newClusterAgentURLConfigurationResource,

@@ -202,6 +202,12 @@ resource "gitlabagent_cluster_agent_token" "test" {
   agent_id = gitlabagent_cluster_agent.test.agent_id
   name     = "agentk"
 }
+
+resource "gitlabagent_cluster_agent_config" "test" {
+  project       = gitlabagent_cluster_agent.test.project
+  agent_name    = gitlabagent_cluster_agent.test.name
+  observability = { logging = { level = "debug" } }
+}
 `)
 	resource.ParallelTest(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
@@ -218,6 +224,21 @@ resource "gitlabagent_cluster_agent_token" "test" {
 					statecheck.ExpectIdentityValueMatchesState("gitlabagent_cluster_agent_token.test", tfjsonpath.New("token_id")),
 					statecheck.ExpectIdentityValueMatchesState("gitlabagent_cluster_agent_token.test", tfjsonpath.New("agent_id")),
 					statecheck.ExpectIdentityValueMatchesState("gitlabagent_cluster_agent_token.test", tfjsonpath.New("project_id")),
+					statecheck.ExpectIdentity("gitlabagent_cluster_agent_config.test", map[string]knownvalue.Check{
+						"project_id": knownvalue.Int64Exact(acctest.ProjectID),
+						"agent_name": knownvalue.StringExact("identity"),
+					}),
+				},
+			},
+			{
+				Config:          config,
+				ResourceName:    "gitlabagent_cluster_agent_config.test",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+				ImportPlanChecks: resource.ImportPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("gitlabagent_cluster_agent_config.test", plancheck.ResourceActionNoop),
+					},
 				},
 			},
 			{
