@@ -26,6 +26,7 @@ type controlSettings struct {
 	Licence                *string         `json:"licence"`
 	CertificateEncoding    *string         `json:"certificate_encoding"`
 	GitLabVersion          *string         `json:"gitlab_version"`
+	PATsRestricted         *bool           `json:"personal_access_tokens_restricted"`
 }
 
 // apply changes settings by the fields present in c.
@@ -47,6 +48,9 @@ func (c controlSettings) apply(settings SeedSettings) SeedSettings {
 	}
 	if c.GitLabVersion != nil {
 		settings.GitLabVersion = *c.GitLabVersion
+	}
+	if c.PATsRestricted != nil {
+		settings.PersonalAccessTokensRestricted = *c.PATsRestricted
 	}
 	return settings
 }

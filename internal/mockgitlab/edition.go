@@ -26,8 +26,13 @@ func (s *Server) hasReceptiveAgents() bool {
 	if s.settings.Edition != EditionEE {
 		return false
 	}
-	major, minor, _ := parseVersion(s.settings.GitLabVersion)
-	return major > receptiveAgentsMajor || (major == receptiveAgentsMajor && minor >= receptiveAgentsMinor)
+	return s.versionAtLeast(receptiveAgentsMajor, receptiveAgentsMinor)
+}
+
+// versionAtLeast reports whether the GitLab played is version major.minor or later.
+func (s *Server) versionAtLeast(major, minor int) bool {
+	have, haveMinor, _ := parseVersion(s.settings.GitLabVersion)
+	return have > major || (have == major && haveMinor >= minor)
 }
 
 // serves reports whether the GitLab played has routes of this kind.
@@ -37,6 +42,8 @@ func (s *Server) serves(kind routeKind) bool {
 		return s.hasReceptiveAgents()
 	case routeLicense:
 		return s.settings.Edition == EditionEE
+	case routeUserPATs:
+		return s.versionAtLeast(userPATsMajor, userPATsMinor)
 	}
 	return true
 }

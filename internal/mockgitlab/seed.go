@@ -84,6 +84,10 @@ type SeedSettings struct {
 	// GitLabVersion is the version reported by GET /metadata, e.g. "17.6.2" (default
 	// DefaultGitLabVersion). Before 17.4 there are no URL-configuration routes and no is_receptive.
 	GitLabVersion string `json:"gitlab_version,omitempty"`
+	// PersonalAccessTokensRestricted keeps users from creating personal access tokens, as an instance or an
+	// enterprise group that disables them does: POST /user/personal_access_tokens answers 422 Not
+	// permitted to create. Off by default.
+	PersonalAccessTokensRestricted bool `json:"personal_access_tokens_restricted,omitempty"`
 }
 
 // Editions, licences and certificate encodings of SeedSettings.

@@ -240,6 +240,10 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getMetadata(req)
 	case routeLicense:
 		return s.getLicense(req)
+	case routeUserPATs:
+		return s.createPersonalAccessTokenEndpoint(req)
+	case routePATSelf:
+		return s.revokeOwnTokenEndpoint(req)
 	}
 	return errRouteNotFound()
 }

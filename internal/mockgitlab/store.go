@@ -103,6 +103,7 @@ type store struct {
 	agents       map[int64]*agent
 	tokens       map[int64]*agentToken
 	urlConfigs   map[int64]*urlConfig
+	pats         personalTokens // personal access tokens created through the API
 	lastAgentID  int64
 	lastTokenID  int64
 	lastConfigID int64
@@ -120,6 +121,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		agents:      map[int64]*agent{},
 		tokens:      map[int64]*agentToken{},
 		urlConfigs:  map[int64]*urlConfig{},
+		pats:        newPersonalTokens(),
 	}
 	for _, u := range seed.Users {
 		if err := st.addUser(u); err != nil {
