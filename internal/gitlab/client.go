@@ -69,6 +69,8 @@ type Client struct {
 	baseURL  string
 	projects projectCache
 
+	metadata metadataCache // GET /metadata, read once
+
 	mu    sync.Mutex
 	facts *instanceFacts // what GitLab told about itself, once asked
 	// certEncoding is how this GitLab takes URL-configuration certificates,

@@ -78,6 +78,13 @@ func (s *Server) checkTokenAccess(req *apiRequest) *response {
 	if req.method == http.MethodGet && slices.Contains(t.Scopes, "read_api") {
 		return nil
 	}
+	if req.method == http.MethodGet && req.route != nil && (req.route.kind == routeMetadata || req.route.kind == routeVersion) &&
+		slices.ContainsFunc(t.Scopes, func(scope string) bool { return slices.Contains(metadataScopes, scope) }) {
+		return nil
+	}
+	if req.method == http.MethodGet && req.route != nil && req.route.kind == routeUser && slices.Contains(t.Scopes, "read_user") {
+		return nil
+	}
 	return jsonResponse(http.StatusForbidden, struct {
 		Error            string `json:"error"`
 		ErrorDescription string `json:"error_description"`

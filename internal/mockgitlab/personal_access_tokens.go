@@ -28,8 +28,6 @@ import (
 
 // Versions and limits of personal access tokens.
 const (
-	userPATsMajor       = 16 // POST /user/personal_access_tokens came with GitLab 16.5
-	userPATsMinor       = 5
 	scopeK8sProxy       = "k8s_proxy"
 	patMaxLifetimeDays  = 365
 	patPrefix           = "glpat-"
@@ -38,6 +36,9 @@ const (
 	patExpiresAtLayout  = "2006-01-02"
 	msgExpiryAfterLimit = "Expiration date must be before %s"
 )
+
+// userPATsSince is GitLab 16.5, which brought POST /user/personal_access_tokens.
+var userPATsSince = [2]int{16, 5}
 
 // personalToken is a personal access token created through the API.
 type personalToken struct {

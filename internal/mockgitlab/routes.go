@@ -22,6 +22,7 @@ const (
 	routeLicense                       // /license (EE)
 	routeUserPATs                      // POST /user/personal_access_tokens
 	routePATSelf                       // DELETE /personal_access_tokens/self
+	routeVersion                       // /version, the deprecated alias of /metadata
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
@@ -52,6 +53,9 @@ func matchRoute(method, escapedPath string) *route {
 	}
 	if len(segs) == 1 && segs[0] == "metadata" && get {
 		return &route{kind: routeMetadata}
+	}
+	if len(segs) == 1 && segs[0] == "version" && get {
+		return &route{kind: routeVersion}
 	}
 	if len(segs) == 1 && segs[0] == "license" && get {
 		return &route{kind: routeLicense}

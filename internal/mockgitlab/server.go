@@ -29,6 +29,7 @@ type Server struct {
 	requests              []LoggedRequest
 	faults                []*Fault
 	rate                  rateLimiter
+	kasUnreachable        bool // GitLab cannot reach KAS (SetKASReachable)
 }
 
 // LoggedRequest is one API request as recorded in the request log. Status 0 means no answer was sent (a
@@ -236,7 +237,7 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getToken(req)
 	case routeConfigs, routeConfig:
 		return s.urlConfigEndpoint(req)
-	case routeMetadata:
+	case routeMetadata, routeVersion:
 		return s.getMetadata(req)
 	case routeLicense:
 		return s.getLicense(req)
