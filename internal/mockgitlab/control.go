@@ -82,6 +82,12 @@ func (c controlSettings) apply(settings SeedSettings) SeedSettings {
 //	DELETE /-/mock/url_configurations/{id}  delete a URL configuration out of band (is_receptive follows)
 //	PUT    /-/mock/projects/{id}/members/{username}  {"role":"reporter"}: set a member's role; "" or null removes
 //	POST   /-/mock/projects/{id}/rename  {"path_with_namespace":"group/new"}: rename or move a project
+//	GET    /-/mock/projects/{id}/files/{path}  a file on the default branch: {"file_path","content","last_commit_id"}
+//	PUT    /-/mock/projects/{id}/files/{path}  {"content":"…","username":"developer","commit_message":"…"}: write
+//	                                      it on the default branch as that user's git push (default root)
+//	DELETE /-/mock/projects/{id}/files/{path}  optional {"username","commit_message"}: delete it by a push
+//	PUT    /-/mock/projects/{id}/protected_branches/{branch}  {"push_access":"developer|maintainer|no_one"}
+//	DELETE /-/mock/projects/{id}/protected_branches/{branch}  unprotect the branch
 //	POST   /-/mock/agents/{id}/tokens    {"name":"…","description":"…","created_by_user_id":2}: an active token
 //	                                      created as before GitLab 16.2, past the two-active-tokens limit
 //	PUT    /-/mock/settings              {"receptive_agents":bool,"legacy_revoked_token_get":bool,

@@ -245,6 +245,8 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.createPersonalAccessTokenEndpoint(req)
 	case routePATSelf:
 		return s.revokeOwnTokenEndpoint(req)
+	case routeFile, routeFileRaw:
+		return s.repositoryFileEndpoint(req)
 	}
 	return errRouteNotFound()
 }

@@ -25,6 +25,7 @@ type project struct {
 	createdAt     time.Time
 	members       map[int64]int
 	visibility    string // private, internal or public
+	repo          *repository
 }
 
 // path returns the last segment of the full path.
@@ -148,6 +149,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		if p.visibility == "" {
 			p.visibility = "private"
 		}
+		p.repo = newRepository(p, createdAt)
 		for username, role := range sp.Members {
 			u := st.usersByName[strings.ToLower(username)]
 			if u == nil {
@@ -210,6 +212,12 @@ func (st *store) accessLevel(u *user, p *project) int {
 // public project.
 func (st *store) canRead(u *user, p *project) bool {
 	return st.accessLevel(u, p) >= accessGuest || p.visibility != "private"
+}
+
+// canReadCode reports whether the user may read the project's repository (GitLab's read_code): anyone
+// on a public project, Reporter and above otherwise.
+func (st *store) canReadCode(u *user, p *project) bool {
+	return p.visibility == "public" || st.accessLevel(u, p) >= accessReporter
 }
 
 // projectByPath finds a project by its full path: exact match, then case-insensitive. It does not follow
