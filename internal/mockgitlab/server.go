@@ -77,6 +77,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResponse(w, s.serveControl(r))
 	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
 		deliver(w, r, s.serveAPI(r))
+	case p == KASProxyPath || strings.HasPrefix(p, KASProxyPath+"/"):
+		writeResponse(w, s.serveK8sProxy(r))
 	default:
 		writeResponse(w, errRouteNotFound())
 	}
