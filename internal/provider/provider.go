@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -25,8 +26,9 @@ import (
 )
 
 var (
-	_ provider.Provider                  = (*gitlabAgentProvider)(nil)
-	_ provider.ProviderWithListResources = (*gitlabAgentProvider)(nil)
+	_ provider.Provider                       = (*gitlabAgentProvider)(nil)
+	_ provider.ProviderWithListResources      = (*gitlabAgentProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*gitlabAgentProvider)(nil)
 )
 
 // New returns a function that builds the provider, as providerserver expects.
@@ -217,13 +219,14 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	p.handOut(resp, &providerData{client: client, now: p.now})
 }
 
-// handOut gives data to every resource, data source and list resource, and
+// handOut gives data to every resource, data source, list resource and ephemeral resource, and
 // to the server's own data source reads (see directRead).
 func (p *gitlabAgentProvider) handOut(resp *provider.ConfigureResponse, data *providerData) {
 	p.configured.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ListResourceData = data
+	resp.EphemeralResourceData = data
 }
 
 func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -246,6 +249,14 @@ func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource
 		newClusterAgentURLConfigurationDataSource,
 		newClusterAgentURLConfigurationsDataSource,
 		// url configurations: registered here
+	}
+}
+
+// EphemeralResources are opened and closed within one Terraform run (Terraform 1.10 and later,
+// OpenTofu 1.11 and later); nothing of them reaches state or plan files.
+func (p *gitlabAgentProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		newClusterAgentKubernetesAccess,
 	}
 }
 
