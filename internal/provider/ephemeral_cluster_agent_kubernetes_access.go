@@ -147,16 +147,18 @@ func (r *clusterAgentKubernetesAccess) Open(ctx context.Context, req ephemeral.O
 	if err == nil && !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
 	}
-	if err != nil || resp.Diagnostics.HasError() {
-		// Terraform will not close what failed to open: revoke the token now.
-		if rerr := client.RevokeTokenSelf(ctx, tok.Token, tok.ID); rerr != nil {
-			warnNotRevoked(&resp.Diagnostics, tok.ID, expiresOn.Format(time.DateOnly), rerr)
-		}
-		if err != nil {
-			resp.Diagnostics.AddError("Failed to keep the Kubernetes access token for the end of the run",
-				fmt.Sprintf("Encoding what revoking personal access token %d needs failed: %v. The token was revoked; "+
-					"this is a bug in the provider, please report it.", tok.ID, err))
-		}
+	if err == nil && !resp.Diagnostics.HasError() {
+		r.data.openTokens.add(tok.ID, client, tok.Token)
+		return
+	}
+	// Terraform will not close what failed to open: revoke the token now.
+	if rerr := client.RevokeTokenSelf(ctx, tok.Token, tok.ID); rerr != nil {
+		warnNotRevoked(&resp.Diagnostics, tok.ID, expiresOn.Format(time.DateOnly), rerr)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Failed to keep the Kubernetes access token for the end of the run",
+			fmt.Sprintf("Encoding what revoking personal access token %d needs failed: %v. The token was revoked; "+
+				"this is a bug in the provider, please report it.", tok.ID, err))
 	}
 }
 
@@ -206,6 +208,7 @@ func (r *clusterAgentKubernetesAccess) Close(ctx context.Context, req ephemeral.
 		warnNotRevoked(&resp.Diagnostics, p.ID, p.ExpiresOn, fmt.Errorf("%s", problems[0].Detail()))
 		return
 	}
+	r.data.openTokens.remove(p.ID)
 	if err := client.RevokeTokenSelf(ctx, p.Token, p.ID); err != nil {
 		warnNotRevoked(&resp.Diagnostics, p.ID, p.ExpiresOn, err)
 	}

@@ -2,14 +2,25 @@ package provider_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
@@ -43,11 +54,11 @@ func stringAttr(t *testing.T, v tftypes.Value, name string) string {
 	return s
 }
 
-// reachableAgent registers an agent of root/test that the project's developers may reach the cluster
-// through, connected.
-func reachableAgent(t *testing.T, env *acctest.Env, name string) int64 {
+// reachableAgent registers an agent "cluster" of root/test that the project's developers may reach the
+// cluster through, connected.
+func reachableAgent(t *testing.T, env *acctest.Env) int64 {
 	t.Helper()
-	a, err := env.Mock.CreateAgent(acctest.ProjectID, name, acctest.MaintainerUserID)
+	a, err := env.Mock.CreateAgent(acctest.ProjectID, "cluster", acctest.MaintainerUserID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +79,7 @@ func proxyStatus(t *testing.T, host, token string) int {
 func TestKubernetesAccess_openWorksCloseRevokes(t *testing.T) {
 	t.Parallel()
 	env := acctest.NewMock(t)
-	agentID := reachableAgent(t, env, "cluster")
+	agentID := reachableAgent(t, env)
 	p := env.Protocol(t, acctest.DeveloperToken)
 
 	result, private, diags := p.OpenEphemeral(acctest.KubernetesAccessType, accessConfig(agentID))
@@ -121,7 +132,7 @@ func TestKubernetesAccess_openWorksCloseRevokes(t *testing.T) {
 func TestKubernetesAccess_lastHourOfTheDay(t *testing.T) {
 	t.Parallel()
 	env := acctest.NewMock(t)
-	agentID := reachableAgent(t, env, "cluster")
+	agentID := reachableAgent(t, env)
 	lateInTheDay := func() time.Time { return time.Date(2026, 5, 1, 23, 30, 0, 0, time.UTC) }
 	p := env.ProtocolOn(t, provider.NewServer(provider.NewWithClock("test", lateInTheDay)())(), acctest.MaintainerToken)
 	result, private, diags := p.OpenEphemeral(acctest.KubernetesAccessType, accessConfig(agentID))
@@ -163,7 +174,7 @@ func TestKubernetesAccess_errors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			env := acctest.NewMock(t)
-			agentID := reachableAgent(t, env, "cluster")
+			agentID := reachableAgent(t, env)
 			if tc.agentID != 0 {
 				agentID = tc.agentID
 			}
@@ -195,7 +206,7 @@ func TestKubernetesAccess_errors(t *testing.T) {
 func TestKubernetesAccess_closeWarnsWhenRevokeFails(t *testing.T) {
 	t.Parallel()
 	env := acctest.NewMock(t)
-	agentID := reachableAgent(t, env, "cluster")
+	agentID := reachableAgent(t, env)
 	p := env.Protocol(t, acctest.MaintainerToken)
 	result, private, diags := p.OpenEphemeral(acctest.KubernetesAccessType, accessConfig(agentID))
 	if len(diags) > 0 {
@@ -243,12 +254,51 @@ func TestKubernetesAccess_closeWarnsWhenRevokeFails(t *testing.T) {
 	})
 }
 
+// Tokens Terraform opened and did not close are revoked when the provider stops; closed ones are not
+// revoked twice.
+func TestKubernetesAccess_shutdownRevokesUnclosed(t *testing.T) {
+	t.Parallel()
+	env := acctest.NewMock(t)
+	agentID := reachableAgent(t, env)
+	p := provider.New("test")()
+	proto := env.ProtocolOn(t, provider.NewServer(p)(), acctest.MaintainerToken)
+	_, closed, diags := proto.OpenEphemeral(acctest.KubernetesAccessType, accessConfig(agentID))
+	failOnDiagnostics(t, "open", diags)
+	unclosed, _, diags := proto.OpenEphemeral(acctest.KubernetesAccessType, accessConfig(agentID))
+	failOnDiagnostics(t, "open", diags)
+	failOnDiagnostics(t, "close", proto.CloseEphemeral(acctest.KubernetesAccessType, closed))
+	if got := proxyStatus(t, stringAttr(t, unclosed, "host"), stringAttr(t, unclosed, "token")); got != http.StatusOK {
+		t.Fatalf("the token not closed answers %d before the provider stops, want 200", got)
+	}
+	env.Mock.ResetRequests()
+	if n := provider.Shutdown(context.Background(), p); n != 1 {
+		t.Fatalf("Shutdown revoked %d tokens, want 1", n)
+	}
+	if n := env.Mock.CountRequests(http.MethodDelete, "/api/v4/personal_access_tokens/self"); n != 1 {
+		t.Errorf("%d revocations at shutdown, want 1 (the closed token is not revoked again)", n)
+	}
+	if got := proxyStatus(t, stringAttr(t, unclosed, "host"), stringAttr(t, unclosed, "token")); got != http.StatusUnauthorized {
+		t.Fatalf("the token not closed answers %d once the provider stopped, want 401", got)
+	}
+	if n := provider.Shutdown(context.Background(), p); n != 0 {
+		t.Errorf("a second Shutdown revoked %d tokens", n)
+	}
+}
+
+// failOnDiagnostics fails the test on any diagnostic.
+func failOnDiagnostics(t *testing.T, what string, diags []*tfprotov6.Diagnostic) {
+	t.Helper()
+	if len(diags) > 0 {
+		t.Fatalf("%s: %s%s", what, acctest.Errors(diags), acctest.Warnings(diags))
+	}
+}
+
 // The provider's user may reach the cluster without seeing the agent's project: a warning, and the
 // token is created all the same.
 func TestKubernetesAccess_agentNotVisible(t *testing.T) {
 	t.Parallel()
 	env := acctest.NewMock(t)
-	agentID := reachableAgent(t, env, "cluster")
+	agentID := reachableAgent(t, env)
 	p := env.Protocol(t, acctest.OutsiderToken)
 	_, private, diags := p.OpenEphemeral(acctest.KubernetesAccessType, accessConfig(agentID))
 	if errs := acctest.Errors(diags); errs != "" {
@@ -262,5 +312,223 @@ func TestKubernetesAccess_agentNotVisible(t *testing.T) {
 	}
 	if diags := p.CloseEphemeral(acctest.KubernetesAccessType, private); len(diags) > 0 {
 		t.Fatalf("close: %s", acctest.Warnings(diags))
+	}
+}
+
+// kubernetesAccessHCL opens the ephemeral resource and configures the probe provider, which stands in
+// for the kubernetes and helm providers, with it; the probe's data source lists the cluster's
+// namespaces through the proxy.
+func kubernetesAccessHCL(agentID int64) string {
+	return fmt.Sprintf(`
+ephemeral "gitlabagent_cluster_agent_kubernetes_access" "cluster" {
+  project  = %q
+  agent_id = %d
+}
+
+provider "k8sprobe" {
+  host       = ephemeral.gitlabagent_cluster_agent_kubernetes_access.cluster.host
+  token      = ephemeral.gitlabagent_cluster_agent_kubernetes_access.cluster.token
+  expires_at = ephemeral.gitlabagent_cluster_agent_kubernetes_access.cluster.expires_at
+}
+
+data "k8sprobe_namespaces" "cluster" {}
+`, acctest.ProjectPath, agentID)
+}
+
+// secretsOf are every token GitLab created for the Kubernetes proxy, as GitLab and as the proxy's
+// bearer token know them.
+func secretsOf(env *acctest.Env, agentID int64) []string {
+	var out []string
+	for _, pat := range env.Mock.PersonalAccessTokens() {
+		out = append(out, pat.Token, fmt.Sprintf("pat:%d:%s", agentID, pat.Token))
+	}
+	return out
+}
+
+// secretsAbsent fails if any token created for the proxy, or a recognisable part of one, is in text.
+func secretsAbsent(env *acctest.Env, agentID int64, what, text string) error {
+	pats := env.Mock.PersonalAccessTokens()
+	if len(pats) == 0 {
+		return fmt.Errorf("GitLab created no token for the proxy: looking for one in %s proves nothing", what)
+	}
+	for _, pat := range pats {
+		if strings.Contains(text, pat.Token[len("glpat-"):]) {
+			return fmt.Errorf("token %d is in %s", pat.ID, what)
+		}
+	}
+	for _, s := range secretsOf(env, agentID) {
+		if strings.Contains(text, s) {
+			return fmt.Errorf("a token is in %s", what)
+		}
+	}
+	return nil
+}
+
+// noSecretInPlan checks the plan, as `terraform show -json` renders it, for the tokens.
+type noSecretInPlan struct {
+	env     *acctest.Env
+	agentID int64
+}
+
+func (c noSecretInPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	b, err := json.Marshal(req.Plan)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	resp.Error = secretsAbsent(c.env, c.agentID, "the plan", string(b))
+}
+
+// noSecretInState checks the state, as `terraform show -json` renders it, for the tokens.
+type noSecretInState struct {
+	env     *acctest.Env
+	agentID int64
+}
+
+func (c noSecretInState) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	b, err := json.Marshal(req.State)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	resp.Error = secretsAbsent(c.env, c.agentID, "the state", string(b))
+}
+
+// checkAccessRevoked checks that every token the probe was given reached the cluster (the probe's
+// namespaces are in state) and no longer does: each was revoked once Terraform was done with it.
+func checkAccessRevoked(env *acctest.Env, probe *acctest.KubernetesProbe) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		creds := probe.Credentials()
+		pats := env.Mock.PersonalAccessTokens()
+		if len(creds) == 0 || len(creds) != len(pats) {
+			return fmt.Errorf("the probe was configured %d times, GitLab created %d tokens: want one token per run, at least one", len(creds), len(pats))
+		}
+		for _, pat := range pats {
+			if pat.State != "revoked" {
+				return fmt.Errorf("token %d is %s after the run, want revoked", pat.ID, pat.State)
+			}
+		}
+		for i, c := range creds {
+			if c.Host != env.ProxyURL() {
+				return fmt.Errorf("the probe's host was %q, want %q", c.Host, env.ProxyURL())
+			}
+			if _, err := time.Parse(time.RFC3339, c.ExpiresAt); err != nil {
+				return fmt.Errorf("expires_at %q: %w", c.ExpiresAt, err)
+			}
+			status, _, err := acctest.ProxyGet(context.Background(), c.Host, c.Token, "/api/v1/namespaces")
+			if err != nil {
+				return err
+			}
+			if status != http.StatusUnauthorized {
+				return fmt.Errorf("the token of run %d answered %d after the run, want 401", i+1, status)
+			}
+		}
+		return nil
+	}
+}
+
+// TestAccKubernetesAccess_configuresAProvider uses the credentials in another provider's
+// configuration, as the kubernetes and helm providers take them: the provider lists the cluster's
+// namespaces through the proxy (its data source fails otherwise), and once the run is over the same
+// credentials are refused. No token is ever in the plan or the state.
+func TestAccKubernetesAccess_configuresAProvider(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	agentID := reachableAgent(t, env)
+	probe := acctest.NewKubernetesProbe()
+	factories := acctest.ProviderFactories()
+	factories["k8sprobe"] = probe.Factory()
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config: env.Config(kubernetesAccessHCL(agentID)),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{noSecretInPlan{env, agentID}},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan(), noSecretInPlan{env, agentID}},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.k8sprobe_namespaces.cluster", tfjsonpath.New("names"),
+					knownvalue.ListPartial(map[int]knownvalue.Check{1: knownvalue.StringExact("gitlab-agent-cluster")})),
+				noSecretInState{env, agentID},
+			},
+			Check: checkAccessRevoked(env, probe),
+		}},
+	})
+}
+
+// TestAccKubernetesAccess_refusedWithoutUserAccess shows what a user not listed under user_access
+// sees: the proxy refuses. Terraform then skips closing the ephemeral resource (a consumer failed), so
+// the token outlives the run until the provider is stopped, which revokes it (Shutdown, as main does);
+// until then it is a k8s_proxy token that expires at the end of the day.
+func TestAccKubernetesAccess_refusedWithoutUserAccess(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	agentID := reachableAgent(t, env)
+	probe := acctest.NewKubernetesProbe()
+	p := provider.New("test")()
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"gitlabagent": func() (tfprotov6.ProviderServer, error) { return provider.NewServer(p)(), nil },
+		"k8sprobe":    probe.Factory(),
+	}
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config:      env.ProviderBlock(acctest.OutsiderToken) + kubernetesAccessHCL(agentID),
+			ExpectError: acctest.ErrorRegexp("the cluster answered 401", "GitLab Agent Server: Unauthorized"),
+		}},
+	})
+	pats := env.Mock.PersonalAccessTokens()
+	if len(pats) != 1 {
+		t.Fatalf("%d tokens after the failed plan, want 1", len(pats))
+	}
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	if pats[0].ExpiresAt > tomorrow || len(pats[0].Scopes) != 1 || pats[0].Scopes[0] != "k8s_proxy" {
+		t.Errorf("the token outliving the failed run expires on %s with scopes %v, want k8s_proxy only, by %s", pats[0].ExpiresAt, pats[0].Scopes, tomorrow)
+	}
+	wantRevoked := 0
+	if pats[0].State == "active" {
+		wantRevoked = 1
+	}
+	if n := provider.Shutdown(context.Background(), p); n != wantRevoked {
+		t.Errorf("Shutdown revoked %d tokens; the token was %s", n, pats[0].State)
+	}
+	if state := env.Mock.PersonalAccessTokens()[0].State; state != "revoked" {
+		t.Fatalf("the token is %s once the provider stopped, want revoked", state)
+	}
+}
+
+// TestAccKubernetesAccess_secretNeverLogged runs with Terraform and the providers logging at TRACE,
+// then searches the log for the tokens. It sets environment variables, so it must not run in parallel.
+func TestAccKubernetesAccess_secretNeverLogged(t *testing.T) {
+	logFile := filepath.Join(t.TempDir(), "trace.log")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	env := acctest.New(t)
+	agentID := reachableAgent(t, env)
+	probe := acctest.NewKubernetesProbe()
+	factories := acctest.ProviderFactories()
+	factories["k8sprobe"] = probe.Factory()
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config: env.Config(kubernetesAccessHCL(agentID)),
+			Check:  checkAccessRevoked(env, probe),
+		}},
+	})
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatalf("no TRACE log written: %v", err)
+	}
+	log := string(data)
+	for _, want := range []string{"/user/personal_access_tokens", "[REDACTED]", "OpenEphemeralResource", "CloseEphemeralResource"} {
+		if !strings.Contains(log, want) {
+			t.Fatalf("the TRACE log (%d bytes) lacks %q: the test would prove nothing", len(log), want)
+		}
+	}
+	if err := secretsAbsent(env, agentID, "the TRACE log", log); err != nil {
+		t.Error(err)
 	}
 }

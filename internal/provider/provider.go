@@ -40,7 +40,7 @@ func New(version string) func() provider.Provider {
 // tests can move time.
 func NewWithClock(version string, now func() time.Time) func() provider.Provider {
 	return func() provider.Provider {
-		return &gitlabAgentProvider{version: version, now: now}
+		return &gitlabAgentProvider{version: version, now: now, openTokens: &openTokens{}}
 	}
 }
 
@@ -49,6 +49,8 @@ type gitlabAgentProvider struct {
 	now     func() time.Time
 	// configured is what Configure last handed out (see handOut).
 	configured atomic.Pointer[providerData]
+	// openTokens are the Kubernetes access tokens opened and not closed yet (see Shutdown).
+	openTokens *openTokens
 }
 
 type providerModel struct {
@@ -157,7 +159,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	// request is needed.
 	if unknown := unknownAttributes(cfg); len(unknown) > 0 {
 		tflog.Debug(ctx, "provider configuration not known yet", map[string]any{"attributes": unknown})
-		p.handOut(resp, &providerData{unknown: unknown, now: p.now})
+		p.handOut(resp, &providerData{unknown: unknown, now: p.now, openTokens: p.openTokens})
 		return
 	}
 
@@ -216,7 +218,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 			return
 		}
 	}
-	p.handOut(resp, &providerData{client: client, now: p.now})
+	p.handOut(resp, &providerData{client: client, now: p.now, openTokens: p.openTokens})
 }
 
 // handOut gives data to every resource, data source, list resource and ephemeral resource, and

@@ -22,6 +22,8 @@ type providerData struct {
 	unknown []string
 	// now is the clock token rotation reads.
 	now func() time.Time
+	// openTokens are the Kubernetes access tokens opened and not closed yet.
+	openTokens *openTokens
 }
 
 // clock returns the provider's clock, or time.Now before configuration.
