@@ -1,12 +1,15 @@
 package provider_test
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -531,4 +534,105 @@ func TestAccKubernetesAccess_secretNeverLogged(t *testing.T) {
 	if err := secretsAbsent(env, agentID, "the TRACE log", log); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestAccKubernetesAccess_cliNeverShowsToken runs the terraform CLI as a user does, with a saved plan,
+// and looks for the tokens in everything it prints, in the plan file and in the state file.
+func TestAccKubernetesAccess_cliNeverShowsToken(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	agentID := reachableAgent(t, env)
+	probe := acctest.NewKubernetesProbe()
+	terraformPath := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	reattach := acctest.ServeInProcessWith(t, map[string]func() (tfprotov6.ProviderServer, error){"k8sprobe": probe.Factory()})
+
+	dir := t.TempDir()
+	config := `
+terraform {
+  required_providers {
+    gitlabagent = {
+      source = "` + acctest.ProviderHost() + `/gitlabagent/gitlabagent"
+    }
+    k8sprobe = {
+      source = "` + acctest.ProviderHost() + `/gitlabagent/k8sprobe"
+    }
+  }
+}
+` + env.Config(kubernetesAccessHCL(agentID)) + `
+output "namespaces" {
+  value = data.k8sprobe_namespaces.cluster.names
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var printed strings.Builder
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(terraformPath, append(args, "-no-color")...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_REATTACH_PROVIDERS="+reattach, "TF_IN_AUTOMATION=1")
+		out, err := cmd.CombinedOutput()
+		printed.Write(out)
+		if err != nil {
+			// Do not print the output: were the test to fail, it might be why.
+			t.Fatalf("terraform %s failed: %v", strings.Join(args, " "), err)
+		}
+	}
+	run("init", "-input=false")
+	run("plan", "-input=false", "-out=tfplan")
+	run("show", "tfplan")
+	run("show", "-json", "tfplan")
+	planFile := unzipped(t, filepath.Join(dir, "tfplan"))
+	run("apply", "-input=false", "tfplan")
+	run("show")
+	run("show", "-json")
+	run("output")
+	stateFile, err := os.ReadFile(filepath.Join(dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("destroy", "-auto-approve", "-input=false")
+
+	out := printed.String()
+	for _, want := range []string{"gitlab-agent-cluster", "Apply complete!", "Destroy complete!"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("terraform's output lacks %q: the commands did not run as this test expects", want)
+		}
+	}
+	for what, text := range map[string]string{"terraform's output": out, "the plan file": planFile, "the state file": string(stateFile)} {
+		if err := secretsAbsent(env, agentID, what, text); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := checkAccessRevoked(env, probe)(nil); err != nil {
+		t.Error(err)
+	}
+}
+
+// unzipped is every file of a zip archive (a saved plan), concatenated.
+func unzipped(t *testing.T, name string) string {
+	t.Helper()
+	r, err := zip.OpenReader(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var all strings.Builder
+	for _, f := range r.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		_ = rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	if all.Len() == 0 {
+		t.Fatal("the plan file is empty")
+	}
+	return all.String()
 }
