@@ -636,3 +636,29 @@ func unzipped(t *testing.T, name string) string {
 	}
 	return all.String()
 }
+
+// TestAccKubernetesAccess_invalidInput is refused at plan time, naming the attribute, before any
+// request.
+func TestAccKubernetesAccess_invalidInput(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	factories := acctest.ProviderFactories()
+	factories["k8sprobe"] = acctest.NewKubernetesProbe().Factory()
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config:      env.Config(kubernetesAccessHCL(0)),
+				ExpectError: acctest.ErrorRegexp("agent_id", "at least 1"),
+			},
+			{
+				Config:      env.Config(strings.Replace(kubernetesAccessHCL(1), `"root/test"`, `"root/test/"`, 1)),
+				ExpectError: acctest.ErrorRegexp("Invalid project", `"root/test/" is not a project path`),
+			},
+		},
+	})
+	if n := len(env.Mock.Requests()); n != 0 {
+		t.Errorf("invalid input sent %d requests to GitLab: %v", n, env.Mock.Requests())
+	}
+}
