@@ -3,6 +3,7 @@ module github.com/gitlabagent/terraform-provider-gitlabagent
 go 1.26.8
 
 require (
+	github.com/graph-gophers/graphql-go v1.11.1
 	github.com/hashicorp/go-cleanhttp v0.5.2
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.7.0

@@ -131,8 +131,8 @@ const metadataUnavailableSummary = "GitLab's metadata cannot be read"
 // whatever explain says.
 func (c *Client) metadataError(ctx context.Context, err error, resp *gl.Response) error {
 	const action = "read GitLab's metadata (GET /metadata)"
-	e, ok := explain(err, resp, action, Target{}).(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(explain(err, resp, action, Target{}), &e) {
 		return err
 	}
 	raw := ""

@@ -28,14 +28,20 @@ type paramValue struct {
 // GitLab accepts either.
 type params map[string]paramValue
 
-// readParams parses the query string and the body of r.
-func readParams(r *http.Request) (params, *response) {
+// queryParams reads the parameters of the query string.
+func queryParams(r *http.Request) params {
 	p := params{}
 	for k, vs := range r.URL.Query() {
 		if len(vs) > 0 {
 			p[k] = paramValue{str: vs[len(vs)-1]}
 		}
 	}
+	return p
+}
+
+// readParams parses the query string and the body of r.
+func readParams(r *http.Request) (params, *response) {
+	p := queryParams(r)
 	if r.Body == nil {
 		return p, nil
 	}

@@ -25,6 +25,7 @@ const (
 	routeVersion                       // /version, the deprecated alias of /metadata
 	routeFile                          // /projects/:id/repository/files/:file_path
 	routeFileRaw                       // /projects/:id/repository/files/:file_path/raw
+	routeGraphQL                       // POST /api/graphql (outside /api/v4)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.

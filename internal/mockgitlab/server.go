@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
 )
 
 // apiPrefix is where the GitLab API is mounted.
@@ -30,6 +32,7 @@ type Server struct {
 	faults                []*Fault
 	rate                  rateLimiter
 	kasUnreachable        bool // GitLab cannot reach KAS (SetKASReachable)
+	graphql               *graphql.Schema
 }
 
 // LoggedRequest is one API request as recorded in the request log. Status 0 means no answer was sent (a
@@ -55,6 +58,7 @@ func New(seed Seed) (*Server, error) {
 		return nil, err
 	}
 	s.st = st
+	s.graphql = newGraphQLSchema(s)
 	return s, nil
 }
 
@@ -75,7 +79,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/-/mock" || strings.HasPrefix(p, "/-/mock/"):
 		writeResponse(w, s.serveControl(r))
-	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
+	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/") || p == graphqlPath:
 		deliver(w, r, s.serveAPI(r))
 	case p == KASProxyPath || strings.HasPrefix(p, KASProxyPath+"/"):
 		writeResponse(w, s.serveK8sProxy(r))
@@ -127,6 +131,7 @@ type apiRequest struct {
 	route  *route
 	params params
 	user   *user
+	body   []byte // the raw body of a GraphQL request
 }
 
 // serveAPI handles one API request and records it in the request log. Parsing happens outside the lock;
@@ -138,16 +143,24 @@ func (s *Server) serveAPI(r *http.Request) *response {
 		method = http.MethodGet
 	}
 	escaped := r.URL.EscapedPath()
-	rt := matchRoute(method, strings.TrimPrefix(escaped, apiPrefix))
+	var rt *route
 	var prm params
+	var body []byte
 	var parseErr *response
-	if rt != nil {
-		prm, parseErr = readParams(r)
+	switch {
+	case escaped == graphqlPath && r.Method == http.MethodPost:
+		rt, prm = &route{kind: routeGraphQL}, queryParams(r)
+		body, parseErr = readGraphQLBody(r)
+	case escaped == graphqlPath:
+	default:
+		if rt = matchRoute(method, strings.TrimPrefix(escaped, apiPrefix)); rt != nil {
+			prm, parseErr = readParams(r)
+		}
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req := &apiRequest{r: r, method: method, route: rt, params: prm}
+	req := &apiRequest{r: r, method: method, route: rt, params: prm, body: body}
 	resp, rateHeaders := s.throttle(req)
 	if resp == nil {
 		resp = s.handleAPI(req, parseErr)
@@ -192,12 +205,18 @@ func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
 	if parseErr != nil {
 		return parseErr
 	}
-	req.user = s.authenticate(req.r, req.params)
-	if req.user == nil {
-		return errUnauthorized()
-	}
-	if refused := s.checkTokenAccess(req); refused != nil {
-		return refused
+	if req.route.kind == routeGraphQL {
+		if refused := s.authenticateGraphQL(req); refused != nil {
+			return refused
+		}
+	} else {
+		req.user = s.authenticate(req.r, req.params)
+		if req.user == nil {
+			return errUnauthorized()
+		}
+		if refused := s.checkTokenAccess(req); refused != nil {
+			return refused
+		}
 	}
 	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
 	if fault != nil && !fault.AfterCommit {
@@ -249,6 +268,8 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.revokeOwnTokenEndpoint(req)
 	case routeFile, routeFileRaw:
 		return s.repositoryFileEndpoint(req)
+	case routeGraphQL:
+		return s.serveGraphQL(req)
 	}
 	return errRouteNotFound()
 }

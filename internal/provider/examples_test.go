@@ -146,6 +146,10 @@ func testExampleConfig(t *testing.T, rel string, dataSource bool) {
 	seed := seeded{}
 	if dataSource && !registersAgent.MatchString(hcl) {
 		seed = seedProductionAgent(t, env)
+		// agentk runs for the seeded agent, for the examples that read or wait for its connections.
+		if _, err := env.Mock.ConnectAgent(seed.agentID, mockgitlab.AgentConnection{PodName: "production-agentk-1"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
@@ -326,6 +330,26 @@ func checkObjectInMock(env *acctest.Env, typ string, isData bool, attrs map[stri
 			want["public_key"] = *c.PublicKey
 		}
 		return expectAttributes(attrs, want, isData)
+
+	case "gitlabagent_kas":
+		kas := env.Mock.KAS(strings.TrimSuffix(env.BaseURL, "/api/v4"))
+		want := map[string]string{"enabled": strconv.FormatBool(kas.Enabled)}
+		if kas.ExternalURL != nil {
+			want["external_url"] = *kas.ExternalURL
+		}
+		return expectAttributes(attrs, want, true)
+
+	case "gitlabagent_cluster_agent_connections":
+		if agentErr != nil {
+			return agentErr
+		}
+		conns := env.Mock.AgentConnections(agentID)
+		want := map[string]string{"connected": strconv.FormatBool(len(conns) > 0), "connections.#": strconv.Itoa(len(conns))}
+		for i, c := range conns {
+			want[fmt.Sprintf("connections.%d.connection_id", i)] = strconv.FormatInt(c.ConnectionID, 10)
+			want[fmt.Sprintf("connections.%d.pod_name", i)] = c.PodName
+		}
+		return expectAttributes(attrs, want, true)
 
 	case "gitlabagent_cluster_agent_url_configurations":
 		if agentErr != nil {
@@ -555,7 +579,7 @@ func testExampleDemo(t *testing.T) {
 		urlConfig = "gitlabagent_cluster_agent_url_configuration.receptive"
 	)
 	demo := config.StaticDirectory(filepath.Join(examplesDir, "demo"))
-	var firstTokenID int64
+	var firstTokenID, demoAgentID int64
 
 	// The demo's objects, as the mock has them.
 	checkMock := func(s *terraform.State) error {
@@ -643,6 +667,12 @@ func testExampleDemo(t *testing.T) {
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("kas_address", knownvalue.StringExact(
+						"ws://"+strings.TrimPrefix(strings.TrimSuffix(env.BaseURL, "/api/v4"), "http://")+"/-/kubernetes-agent/")),
+					// Registered, with a token: not connected until agentk connects.
+					statecheck.ExpectKnownOutputValue("agentk", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"connected": knownvalue.Bool(false), "pods": knownvalue.ListExact([]knownvalue.Check{}),
+					})),
 					statecheck.ExpectKnownOutputValue("agents", knownvalue.MapExact(map[string]knownvalue.Check{
 						"demo": knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"agent_id": knownvalue.NotNull(), "is_receptive": knownvalue.Bool(false),
@@ -657,10 +687,36 @@ func testExampleDemo(t *testing.T) {
 					checkDemoOutputs,
 					func(s *terraform.State) error {
 						var err error
+						if demoAgentID, err = acctest.Int64Attribute(s, agent, "agent_id"); err != nil {
+							return err
+						}
 						firstTokenID, err = acctest.Int64Attribute(s, token, "token_id")
 						return err
 					},
 				),
+			},
+			{
+				// As in `make demo`: the apply waits for agentk, which connects while it waits.
+				PreConfig: func() {
+					reads := env.Mock.CountRequests(http.MethodPost, "/api/graphql")
+					go func() {
+						for env.Mock.CountRequests(http.MethodPost, "/api/graphql") < reads+2 {
+							time.Sleep(50 * time.Millisecond)
+						}
+						if _, err := env.Mock.ConnectAgent(demoAgentID, mockgitlab.AgentConnection{PodNamespace: "gitlab-agent-demo", PodName: "agentk-0"}); err != nil {
+							panic(err)
+						}
+					}()
+				},
+				ProtoV6ProviderFactories: acctest.ProviderFactories(),
+				ConfigDirectory:          demo,
+				ConfigVariables:          config.Variables{"wait_for_agentk": config.StringVariable("1m")},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("agentk", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"connected": knownvalue.Bool(true),
+						"pods":      knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("gitlab-agent-demo/agentk-0")}),
+					})),
+				},
 			},
 			{
 				// A rotation, as `terraform apply -replace=...` in the demo

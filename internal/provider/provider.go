@@ -251,6 +251,8 @@ func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource
 		newClusterAgentURLConfigurationDataSource,
 		newClusterAgentURLConfigurationsDataSource,
 		// url configurations: registered here
+		newKASDataSource,
+		newClusterAgentConnectionsDataSource,
 	}
 }
 
