@@ -30,13 +30,19 @@ func ServeInProcess(t *testing.T) string {
 // <ProviderHost()>/gitlabagent/<type name>.
 func ServeInProcessWith(t *testing.T, others map[string]func() (tfprotov6.ProviderServer, error)) string {
 	t.Helper()
-	PreCheck(t)
 	servers := map[string]func() (tfprotov6.ProviderServer, error){
 		"gitlabagent": func() (tfprotov6.ProviderServer, error) { return provider.NewServer(provider.New("test")())(), nil },
 	}
 	for name, factory := range others {
 		servers[name] = factory
 	}
+	return ServeProvidersInProcess(t, servers)
+}
+
+// ServeProvidersInProcess serves exactly the given providers, by type name, as ServeInProcessWith does.
+func ServeProvidersInProcess(t *testing.T, servers map[string]func() (tfprotov6.ProviderServer, error)) string {
+	t.Helper()
+	PreCheck(t)
 	entries := map[string]any{}
 	for name, factory := range servers {
 		server, err := factory()
