@@ -134,32 +134,35 @@ func (r *clusterAgentKubernetesAccess) Open(ctx context.Context, req ephemeral.O
 		return
 	}
 
-	private, err := json.Marshal(proxyTokenPrivate{ID: tok.ID, Token: tok.Token, ExpiresOn: expiresOn.Format(time.DateOnly)})
-	if err == nil {
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, proxyTokenKey, private)...)
-	}
-	m.Host = types.StringValue(host)
-	m.Token = types.StringValue(fmt.Sprintf("pat:%d:%s", agentID, tok.Token))
-	m.ExpiresAt = types.StringNull()
+	expires := expiresOn // the date GitLab ends the token on, as GitLab tells it
 	if !tok.ExpiresAt.IsZero() {
-		m.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
+		expires = tok.ExpiresAt
 	}
-	if err == nil && !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
-	}
-	if err == nil && !resp.Diagnostics.HasError() {
-		r.data.openTokens.add(tok.ID, client, tok.Token)
-		return
-	}
-	// Terraform will not close what failed to open: revoke the token now.
-	if rerr := client.RevokeTokenSelf(ctx, tok.Token, tok.ID); rerr != nil {
-		warnNotRevoked(&resp.Diagnostics, tok.ID, expiresOn.Format(time.DateOnly), rerr)
-	}
+	private, err := json.Marshal(proxyTokenPrivate{ID: tok.ID, Token: tok.Token, ExpiresOn: expires.Format(time.DateOnly)})
 	if err != nil {
 		resp.Diagnostics.AddError("Failed to keep the Kubernetes access token for the end of the run",
-			fmt.Sprintf("Encoding what revoking personal access token %d needs failed: %v. The token was revoked; "+
-				"this is a bug in the provider, please report it.", tok.ID, err))
+			fmt.Sprintf("Encoding what revoking personal access token %d needs failed: %v. This is a bug in the "+
+				"provider, please report it.", tok.ID, err))
+	} else {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, proxyTokenKey, private)...)
 	}
+	if !resp.Diagnostics.HasError() {
+		m.Host = types.StringValue(host)
+		m.Token = types.StringValue(fmt.Sprintf("pat:%d:%s", agentID, tok.Token))
+		m.ExpiresAt = types.StringNull()
+		if !tok.ExpiresAt.IsZero() {
+			m.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
+	}
+	if resp.Diagnostics.HasError() {
+		// Terraform does not close what failed to open: revoke the token now.
+		if err := client.RevokeTokenSelf(ctx, tok.Token, tok.ID); err != nil {
+			warnNotRevoked(&resp.Diagnostics, tok.ID, expires.Format(time.DateOnly), err)
+		}
+		return
+	}
+	r.data.openTokens.add(tok.ID, client, tok.Token)
 }
 
 // checkAgent makes sure the agent exists before a token is created for it. The provider's user may
