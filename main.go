@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"log"
 	"os"
@@ -36,7 +37,11 @@ func main() {
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
-	err := tf6server.Serve(address, provider.NewServer(provider.New(version)()), opts...)
+	p := provider.New(version)()
+	err := tf6server.Serve(address, provider.NewServer(p), opts...)
+	// Kubernetes access tokens Terraform opened and did not close (it skips closing when what used
+	// them failed) are revoked before Terraform's grace period for stopping the provider ends.
+	provider.Shutdown(context.Background(), p)
 	atExit()
 	if err != nil {
 		log.Fatal(err.Error())

@@ -26,6 +26,7 @@ type controlSettings struct {
 	Licence                *string         `json:"licence"`
 	CertificateEncoding    *string         `json:"certificate_encoding"`
 	GitLabVersion          *string         `json:"gitlab_version"`
+	PATsRestricted         *bool           `json:"personal_access_tokens_restricted"`
 	KASEnabled             *bool           `json:"kas_enabled"`
 	KASExternalURL         *string         `json:"kas_external_url"`
 	KASExternalK8sProxyURL *string         `json:"kas_external_k8s_proxy_url"`
@@ -51,6 +52,9 @@ func (c controlSettings) apply(settings SeedSettings) SeedSettings {
 	}
 	if c.GitLabVersion != nil {
 		settings.GitLabVersion = *c.GitLabVersion
+	}
+	if c.PATsRestricted != nil {
+		settings.PersonalAccessTokensRestricted = *c.PATsRestricted
 	}
 	if c.KASEnabled != nil {
 		settings.KASDisabled = !*c.KASEnabled

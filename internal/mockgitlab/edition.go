@@ -37,6 +37,8 @@ func (s *Server) serves(kind routeKind) bool {
 		return s.hasReceptiveAgents()
 	case routeLicense:
 		return s.settings.Edition == EditionEE
+	case routeUserPATs:
+		return s.versionAtLeast(userPATsSince)
 	case routeMetadata:
 		return s.versionAtLeast(metadataSince)
 	}

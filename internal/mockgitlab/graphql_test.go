@@ -49,7 +49,7 @@ func TestGraphQLAgentConnections(t *testing.T) {
 	expect(t, e.graphql(tokMaintainer, connectionsQuery, vars), 200, connected)
 	// PRIVATE-TOKEN works too, and the admin sees everything.
 	expect(t, e.send(call{method: http.MethodPost, path: "/api/graphql", token: tokRoot,
-		body: `{"query":` + jsonString(connectionsQuery) + `,"variables":{"p":"root/test","n":"my-agent"}}`}), 200, connected)
+		body: `{"query":` + jsonText(connectionsQuery) + `,"variables":{"p":"root/test","n":"my-agent"}}`}), 200, connected)
 
 	// Developer: the agent, and no connections (admin_cluster is Maintainer's).
 	expect(t, e.graphql(tokDeveloper, connectionsQuery, vars), 200,

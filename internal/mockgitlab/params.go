@@ -19,6 +19,9 @@ type paramValue struct {
 	str       string
 	null      bool // JSON null
 	composite bool // JSON object or array: invalid where a scalar is declared
+	// items are the elements of a JSON array whose elements are all scalars, as Grape coerces them for an
+	// Array[String] parameter; nil otherwise.
+	items []string
 }
 
 // params are the request parameters: the query string merged with a JSON or form body (body wins), as
@@ -96,6 +99,16 @@ func jsonParamValue(v any) paramValue {
 		return paramValue{str: x.String()}
 	case bool:
 		return paramValue{str: strconv.FormatBool(x)}
+	case []any:
+		items := make([]string, 0, len(x))
+		for _, e := range x {
+			item := jsonParamValue(e)
+			if item.composite || item.null {
+				return paramValue{composite: true}
+			}
+			items = append(items, item.str)
+		}
+		return paramValue{composite: true, items: items}
 	default:
 		return paramValue{composite: true}
 	}

@@ -29,7 +29,7 @@ func TestRepositoryFileCreateReadUpdateDelete(t *testing.T) {
 	content := "ci_access:\n  projects:\n    - id: group/project\n"
 
 	r := e.write(http.MethodPost, agentConfigSeg, tokMaintainer,
-		`{"branch":"main","content":`+jsonString(content)+`,"commit_message":"Add agent config","author_name":"Bot","author_email":"bot@example.com"}`)
+		`{"branch":"main","content":`+jsonText(content)+`,"commit_message":"Add agent config","author_name":"Bot","author_email":"bot@example.com"}`)
 	expect(t, r, 201, `{"file_path":".gitlab/agents/my-agent/config.yaml","branch":"main"}`)
 
 	// client-go escapes "." as %2E: the mock decodes the segment itself.
@@ -236,7 +236,7 @@ func TestRepositoryFileOutOfBandControls(t *testing.T) {
 	}
 }
 
-func jsonString(s string) string {
+func jsonText(s string) string {
 	return string(marshalJSON(s))
 }
 

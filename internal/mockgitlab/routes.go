@@ -20,10 +20,12 @@ const (
 	routeConfig                        // .../:agent_id/url_configurations/:url_configuration_id
 	routeMetadata                      // /metadata
 	routeLicense                       // /license (EE)
+	routeUserPATs                      // POST /user/personal_access_tokens
+	routePATSelf                       // DELETE /personal_access_tokens/self
 	routeVersion                       // /version, the deprecated alias of /metadata
-	routeGraphQL                       // POST /api/graphql (outside /api/v4)
 	routeFile                          // /projects/:id/repository/files/:file_path
 	routeFileRaw                       // /projects/:id/repository/files/:file_path/raw
+	routeGraphQL                       // POST /api/graphql (outside /api/v4)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
@@ -62,6 +64,12 @@ func matchRoute(method, escapedPath string) *route {
 	}
 	if len(segs) == 1 && segs[0] == "license" && get {
 		return &route{kind: routeLicense}
+	}
+	if len(segs) == 2 && segs[0] == "user" && segs[1] == "personal_access_tokens" && post {
+		return &route{kind: routeUserPATs}
+	}
+	if len(segs) == 2 && segs[0] == "personal_access_tokens" && segs[1] == "self" && del {
+		return &route{kind: routePATSelf}
 	}
 	if len(segs) < 2 || segs[0] != "projects" {
 		return nil

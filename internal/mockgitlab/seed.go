@@ -95,6 +95,10 @@ type SeedSettings struct {
 	// GitLabVersion is the version reported by GET /metadata, e.g. "17.6.2" (default
 	// DefaultGitLabVersion). Before 17.4 there are no URL-configuration routes and no is_receptive.
 	GitLabVersion string `json:"gitlab_version,omitempty"`
+	// PersonalAccessTokensRestricted keeps users from creating personal access tokens, as an instance or an
+	// enterprise group that disables them does: POST /user/personal_access_tokens answers 422 Not
+	// permitted to create. Off by default.
+	PersonalAccessTokensRestricted bool `json:"personal_access_tokens_restricted,omitempty"`
 	// KASDisabled switches the agent server (KAS) off, as gitlab_kas['enable'] = false does: GET
 	// /metadata then answers kas.enabled false with null addresses and version. KAS is on by default, as
 	// in the Linux package.

@@ -82,6 +82,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResponse(w, s.serveControl(r))
 	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/") || p == graphqlPath:
 		deliver(w, r, s.serveAPI(r))
+	case p == KASProxyPath || strings.HasPrefix(p, KASProxyPath+"/"):
+		writeResponse(w, s.serveK8sProxy(r))
 	default:
 		writeResponse(w, errRouteNotFound())
 	}
@@ -261,10 +263,14 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getMetadata(req)
 	case routeLicense:
 		return s.getLicense(req)
-	case routeGraphQL:
-		return s.serveGraphQL(req)
+	case routeUserPATs:
+		return s.createPersonalAccessTokenEndpoint(req)
+	case routePATSelf:
+		return s.revokeOwnTokenEndpoint(req)
 	case routeFile, routeFileRaw:
 		return s.repositoryFileEndpoint(req)
+	case routeGraphQL:
+		return s.serveGraphQL(req)
 	}
 	return errRouteNotFound()
 }

@@ -104,6 +104,7 @@ type store struct {
 	agents       map[int64]*agent
 	tokens       map[int64]*agentToken
 	urlConfigs   map[int64]*urlConfig
+	pats         personalTokens               // personal access tokens created through the API
 	connections  map[int64][]*agentConnection // agent id -> agentk connections (kas.go)
 	lastAgentID  int64
 	lastTokenID  int64
@@ -122,6 +123,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		agents:      map[int64]*agent{},
 		tokens:      map[int64]*agentToken{},
 		urlConfigs:  map[int64]*urlConfig{},
+		pats:        newPersonalTokens(),
 		connections: map[int64][]*agentConnection{},
 	}
 	for _, u := range seed.Users {

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -25,8 +26,9 @@ import (
 )
 
 var (
-	_ provider.Provider                  = (*gitlabAgentProvider)(nil)
-	_ provider.ProviderWithListResources = (*gitlabAgentProvider)(nil)
+	_ provider.Provider                       = (*gitlabAgentProvider)(nil)
+	_ provider.ProviderWithListResources      = (*gitlabAgentProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*gitlabAgentProvider)(nil)
 )
 
 // New returns a function that builds the provider, as providerserver expects.
@@ -38,7 +40,7 @@ func New(version string) func() provider.Provider {
 // tests can move time.
 func NewWithClock(version string, now func() time.Time) func() provider.Provider {
 	return func() provider.Provider {
-		return &gitlabAgentProvider{version: version, now: now}
+		return &gitlabAgentProvider{version: version, now: now, openTokens: &openTokens{}}
 	}
 }
 
@@ -47,6 +49,8 @@ type gitlabAgentProvider struct {
 	now     func() time.Time
 	// configured is what Configure last handed out (see handOut).
 	configured atomic.Pointer[providerData]
+	// openTokens are the Kubernetes access tokens opened and not closed yet (see Shutdown).
+	openTokens *openTokens
 }
 
 type providerModel struct {
@@ -155,7 +159,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	// request is needed.
 	if unknown := unknownAttributes(cfg); len(unknown) > 0 {
 		tflog.Debug(ctx, "provider configuration not known yet", map[string]any{"attributes": unknown})
-		p.handOut(resp, &providerData{unknown: unknown, now: p.now})
+		p.handOut(resp, &providerData{unknown: unknown, now: p.now, openTokens: p.openTokens})
 		return
 	}
 
@@ -214,16 +218,17 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 			return
 		}
 	}
-	p.handOut(resp, &providerData{client: client, now: p.now})
+	p.handOut(resp, &providerData{client: client, now: p.now, openTokens: p.openTokens})
 }
 
-// handOut gives data to every resource, data source and list resource, and
+// handOut gives data to every resource, data source, list resource and ephemeral resource, and
 // to the server's own data source reads (see directRead).
 func (p *gitlabAgentProvider) handOut(resp *provider.ConfigureResponse, data *providerData) {
 	p.configured.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ListResourceData = data
+	resp.EphemeralResourceData = data
 }
 
 func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -249,6 +254,14 @@ func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource
 		// url configurations: registered here
 		newKASDataSource,
 		newClusterAgentConnectionsDataSource,
+	}
+}
+
+// EphemeralResources are opened and closed within one Terraform run (Terraform 1.10 and later,
+// OpenTofu 1.11 and later); nothing of them reaches state or plan files.
+func (p *gitlabAgentProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		newClusterAgentKubernetesAccess,
 	}
 }
 
