@@ -76,6 +76,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResponse(w, s.serveControl(r))
 	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
 		deliver(w, r, s.serveAPI(r))
+	case p == signInPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		// GitLab's web UI, where a redirect to sign in leads.
+		writeResponse(w, signInResponse())
 	default:
 		writeResponse(w, errRouteNotFound())
 	}
@@ -197,7 +200,7 @@ func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
 		return refused
 	}
 	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
-	if fault != nil && !fault.AfterCommit {
+	if fault != nil && !fault.AfterCommit && fault.Answer != AnswerWrongID {
 		return applyFault(fault, nil)
 	}
 	resp := s.dispatch(req)
