@@ -88,7 +88,7 @@ func (d *dataSourceClient) Configure(_ context.Context, req datasource.Configure
 func addError(diags *diag.Diagnostics, err error) {
 	var e *gitlab.Error
 	if errors.As(err, &e) {
-		diags.AddError(e.Summary, e.Detail)
+		diags.AddError(e.Summary, errorDetail(e))
 		return
 	}
 	diags.AddError("GitLab request failed", err.Error())
