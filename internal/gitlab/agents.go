@@ -162,7 +162,11 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 	var a Agent
 	opt := &gl.RegisterAgentOptions{Name: gl.Ptr(name)}
 	start := time.Now()
-	resp, err := c.send(ctx, http.MethodPost, projectPath(project)+"/cluster_agents", opt, &a)
+	var resp *gl.Response
+	err = notSentContext(ctx)
+	if err == nil {
+		resp, err = c.send(ctx, http.MethodPost, projectPath(project)+"/cluster_agents", opt, &a)
+	}
 	if err = checkAnswer(resp, err, http.StatusCreated); err == nil {
 		mismatch := ""
 		if a.Name != name {

@@ -330,11 +330,19 @@ func markUnsent(next http.RoundTripper) http.RoundTripper {
 	})
 }
 
-// notSentContext reports an operation that ended before its request was
-// even handed to the HTTP layer.
+// notSentContext reports an operation that ended (interrupted, or out of
+// time) before its request was handed to the HTTP layer.
 func notSentContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return &NotSentError{err: err}
 	}
 	return nil
+}
+
+// asNotSent marks an error that came before any request as such.
+func asNotSent(err error) error {
+	if IsNotSent(err) {
+		return err
+	}
+	return &NotSentError{err: err}
 }

@@ -135,8 +135,13 @@ func (c *Client) RevokeAgentToken(ctx context.Context, project string, agentID, 
 // reconcileCreate. The POST itself is never repeated.
 func (c *Client) CreateAgentToken(ctx context.Context, project string, agentID int64, name string, description *string) (*gl.AgentToken, error) {
 	release, err := c.tokens.lock(ctx, agentID)
+	if err == nil {
+		if err = notSentContext(ctx); err != nil {
+			release()
+		}
+	}
 	if err != nil {
-		return nil, explain(&NotSentError{err: err}, nil, fmt.Sprintf("create token %q", name), agentTarget(project, agentID))
+		return nil, explain(asNotSent(err), nil, fmt.Sprintf("create token %q", name), agentTarget(project, agentID))
 	}
 	defer release()
 

@@ -263,6 +263,9 @@ func (c *Client) CreateOrRecoverURLConfiguration(ctx context.Context, project st
 // postURLConfiguration sends one create request as it is.
 func (c *Client) postURLConfiguration(ctx context.Context, project string, agentID int64, wire *CreateURLConfigurationOptions) (*URLConfiguration, *gl.Response, error) {
 	var u URLConfiguration
+	if err := notSentContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	resp, err := c.send(ctx, http.MethodPost, urlConfigurationsPath(project, agentID), wire, &u)
 	if err = checkAnswer(resp, err, http.StatusCreated); err == nil {
 		mismatch := ""
