@@ -217,7 +217,11 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 	}
 	if found != nil {
 		e.ExistingID = found.ID
+		return nil, false, e
 	}
+	e.OutcomeUnknown = false
+	e.Detail += fmt.Sprintf(" The project's agents were checked: GitLab registered no agent named %q, so nothing "+
+		"is left behind. Run again to register it.", name)
 	return nil, false, e
 }
 

@@ -143,7 +143,7 @@ func TestCreateAnsweredNotByGitLabCreatedNothing(t *testing.T) {
 	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Answer: mockgitlab.AnswerEmptyObject, Count: 2})
 	_, _, err := client.RegisterAgent(context.Background(), testProject, "second")
-	if e := explained(t, err); e.Answer == nil || !e.OutcomeUnknown || !strings.Contains(e.Detail, "body starting with {}") {
+	if e := explained(t, err); e.Answer == nil || !strings.Contains(e.Detail, "body starting with {}") || !strings.Contains(e.Detail, `no agent named "second"`) {
 		t.Errorf("register: %v", err)
 	}
 	_, err = client.CreateAgentToken(context.Background(), testProject, agentID, "lost", nil)
