@@ -3,8 +3,10 @@ package provider_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -382,4 +384,46 @@ provider "gitlabagent" {
 			ExpectError: acctest.ErrorRegexp("The request never reached GitLab", `Agent "unreachable" was not registered`),
 		}},
 	})
+}
+
+// An agent and a URL configuration that GitLab created though its answer was
+// lost (here: {} after the change) are found and adopted, each with the same
+// warning, and state holds GitLab's IDs.
+func TestAnswers_adoptedAfterALostAnswerWarns(t *testing.T) {
+	t.Parallel()
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	env.Mock.InjectFault(mockgitlab.Fault{Method: http.MethodPost, Answer: mockgitlab.AnswerEmptyObject, AfterCommit: true, Count: 2})
+
+	agent, diags := p.Create("gitlabagent_cluster_agent", map[string]tftypes.Value{
+		"project": str(acctest.ProjectPath), "name": str("adopted"),
+	})
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatal(errs)
+	}
+	agents := env.Mock.Agents(acctest.ProjectID)
+	if len(agents) != 1 || !acctest.Attr(agent, "agent_id").Equal(number(agents[0].ID)) {
+		t.Fatalf("state %v, GitLab's agents %+v", agent, agents)
+	}
+	if w := acctest.Warnings(diags); !strings.Contains(w, "GitLab's answer was lost; the agent was found") {
+		t.Errorf("no warning about the adopted agent: %q", w)
+	}
+
+	config, diags := p.Create("gitlabagent_cluster_agent_url_configuration", map[string]tftypes.Value{
+		"project": str(acctest.ProjectPath), "agent_id": number(agents[0].ID), "url": str("grpcs://agent.example.com:4242"),
+	})
+	if errs := acctest.Errors(diags); errs != "" {
+		t.Fatal(errs)
+	}
+	u, ok := env.Mock.URLConfiguration(agents[0].ID)
+	if !ok || !acctest.Attr(config, "url_configuration_id").Equal(number(u.ID)) {
+		t.Fatalf("state %v, GitLab's configuration %+v", config, u)
+	}
+	if w := acctest.Warnings(diags); !strings.Contains(w, "GitLab's answer was lost; the URL configuration was found") ||
+		!strings.Contains(w, fmt.Sprintf("URL configuration %d", u.ID)) {
+		t.Errorf("no warning about the adopted URL configuration: %q", w)
+	}
+	if n := countMethod(env, http.MethodPost); n != 2 {
+		t.Errorf("%d POSTs, want one per object, never repeated", n)
+	}
 }
