@@ -327,7 +327,7 @@ func TestFaultAnswers(t *testing.T) {
 	}
 	data, _ := io.ReadAll(page.Body)
 	_ = page.Body.Close()
-	if page.StatusCode != 200 || !strings.Contains(string(data), "Sign in") {
+	if page.StatusCode != http.StatusOK || !strings.Contains(string(data), "Sign in") {
 		t.Fatalf("sign-in page: %d %.40s", page.StatusCode, data)
 	}
 

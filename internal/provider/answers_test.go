@@ -64,17 +64,17 @@ func allThreeAgree(env *acctest.Env) resource.TestCheckFunc {
 		}
 		agentID, err := acctest.Int64Attribute(s, agentAddress, "agent_id")
 		if err != nil || agentID != agents[0].ID {
-			return fmt.Errorf("state's agent_id %d (%v), GitLab's agent %d", agentID, err, agents[0].ID)
+			return fmt.Errorf("state's agent_id %d (%w), GitLab's agent %d", agentID, err, agents[0].ID)
 		}
 		tokens := env.Mock.ActiveTokens(agentID)
 		tokenID, err := acctest.Int64Attribute(s, tokenResource, "token_id")
 		if err != nil || len(tokens) != 1 || tokens[0].ID != tokenID {
-			return fmt.Errorf("state's token_id %d (%v), GitLab's active tokens %+v", tokenID, err, tokens)
+			return fmt.Errorf("state's token_id %d (%w), GitLab's active tokens %+v", tokenID, err, tokens)
 		}
 		u, ok := env.Mock.URLConfiguration(agentID)
 		configID, err := acctest.Int64Attribute(s, urlConfigAddress, "url_configuration_id")
 		if err != nil || !ok || u.ID != configID {
-			return fmt.Errorf("state's url_configuration_id %d (%v), GitLab's %+v", configID, err, u)
+			return fmt.Errorf("state's url_configuration_id %d (%w), GitLab's %+v", configID, err, u)
 		}
 		return nil
 	}
@@ -193,7 +193,7 @@ func TestAccAnswers_refreshKeepsIDs(t *testing.T) {
 	keepsAgentID := func(s *terraform.State) error {
 		id, err := acctest.Int64Attribute(s, agentAddress, "agent_id")
 		if err != nil || id != agentID || id == 0 {
-			return fmt.Errorf("agent_id in state is %d (%v), want %d", id, err, agentID)
+			return fmt.Errorf("agent_id in state is %d (%w), want %d", id, err, agentID)
 		}
 		return nil
 	}

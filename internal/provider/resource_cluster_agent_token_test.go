@@ -636,7 +636,7 @@ func TestAccClusterAgentToken_lostCreateAnswerRevokesNothing(t *testing.T) {
 					id, err := acctest.Int64Attribute(s, tokenResource, "token_id")
 					active := env.Mock.ActiveTokens(agentID)
 					if err != nil || len(active) != 1 || active[0].ID != id || id == 1 {
-						return fmt.Errorf("state's token %d (%v), GitLab's active tokens %+v", id, err, active)
+						return fmt.Errorf("state's token %d (%w), GitLab's active tokens %+v", id, err, active)
 					}
 					if v, _ := acctest.Attribute(s, tokenResource, "token"); v != active[0].Token {
 						return fmt.Errorf("the secret in state is not the new token's")
@@ -694,7 +694,7 @@ func TestAccClusterAgentToken_lostCreateNeverRevokesAnotherRunsToken(t *testing.
 				Check: func(s *terraform.State) error {
 					id, err := acctest.Int64Attribute(s, tokenResource, "token_id")
 					if err != nil || id == runB.ID {
-						return fmt.Errorf("state holds token %d (%v), run B's is %d", id, err, runB.ID)
+						return fmt.Errorf("state holds token %d (%w), run B's is %d", id, err, runB.ID)
 					}
 					if n := len(env.Mock.ActiveTokens(agentID)); n != 2 {
 						return fmt.Errorf("%d active tokens, want run B's and this run's", n)
