@@ -187,7 +187,7 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 		return nil, false, explained
 	}
 	if e.NotSent {
-		e.Detail += fmt.Sprintf(" Agent %q was not registered: run again once GitLab can be reached.", name)
+		e.Detail += fmt.Sprintf(" Agent %q was not registered, and nothing is left behind: run again.", name)
 		return nil, false, e
 	}
 	status := StatusCode(explained)

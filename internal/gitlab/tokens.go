@@ -169,7 +169,7 @@ func (c *Client) CreateAgentToken(ctx context.Context, project string, agentID i
 	var e *Error
 	switch {
 	case errors.As(explained, &e) && e.NotSent:
-		e.Detail += fmt.Sprintf(" Token %q was not created: run again once GitLab can be reached.", name)
+		e.Detail += fmt.Sprintf(" Token %q was not created, and nothing is left behind: run again.", name)
 		return nil, e
 	case e != nil && e.Answer != nil:
 		return nil, c.reconcileCreate(ctx, project, agentID, name, start, explained)

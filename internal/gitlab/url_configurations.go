@@ -243,7 +243,7 @@ func (c *Client) CreateOrRecoverURLConfiguration(ctx context.Context, project st
 	var e *Error
 	switch {
 	case errors.As(explained, &e) && e.NotSent:
-		e.Detail += fmt.Sprintf(" The URL configuration of agent %d was not created: run again once GitLab can be reached.", agentID)
+		e.Detail += fmt.Sprintf(" The URL configuration of agent %d was not created, and nothing is left behind: run again.", agentID)
 		return nil, false, e
 	case e != nil && e.Answer != nil:
 		// Not GitLab's answer: GitLab may have created the configuration.

@@ -469,8 +469,8 @@ func TestAccClusterAgentToken_limitListsTheBlockingTokens(t *testing.T) {
 			Config: env.Config(tokenConfig{agentID: agentID}.hcl()),
 			ExpectError: wrapped(
 				fmt.Sprintf(`Agent %d already has 2 active tokens`, agentID),
-				fmt.Sprintf(`token_id %d \("cluster-eu"\), created \S+, last used 2025-02-03T04:05:06Z`, first.ID),
-				fmt.Sprintf(`token_id %d \("cluster-us"\), created \S+, never used`, second.ID),
+				fmt.Sprintf(`token_id %d \("cluster-eu"\), created \S+ by user 2, last used 2025-02-03T04:05:06Z`, first.ID),
+				fmt.Sprintf(`token_id %d \("cluster-us"\), created \S+ by user 2, never used`, second.ID),
 				`Nothing was created or revoked`, `gitlabagent_cluster_agent_token`,
 				`Operate > Kubernetes clusters`, `create_before_destroy`),
 		}},
