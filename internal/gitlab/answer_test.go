@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
 )
@@ -254,5 +255,27 @@ func TestShownBodyRedactsSecrets(t *testing.T) {
 	}
 	if got := shownBody([]byte(strings.Repeat("é", 300)), false, ""); !strings.HasSuffix(got, `…"`) || len(got) > shownStart+10 {
 		t.Errorf("long text: %s", got)
+	}
+}
+
+// A create whose operation runs out of time while every request waits for
+// GitLab's rate limit was never sent: the error says so.
+func TestCreateTimedOutBeforeSending(t *testing.T) {
+	t.Parallel()
+	mock, client, _ := mockWithAgent(t, testMaintainerToken, "production")
+	mock.InjectFault(mockgitlab.Fault{Method: "GET", Pattern: "/api/v4/user", Status: http.StatusTooManyRequests,
+		Headers: map[string]string{"Retry-After": "30", "RateLimit-Limit": "60"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_ = client.CheckAuth(ctx) // the 429 holds every request of the client for 30 seconds
+	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, _, err := client.RegisterAgent(ctx, testProject, "late")
+	e := explained(t, err)
+	if !e.NotSent || e.OutcomeUnknown || !strings.Contains(e.Detail, "never reached GitLab") {
+		t.Errorf("not sent %v, outcome unknown %v: %s", e.NotSent, e.OutcomeUnknown, e.Detail)
+	}
+	if n := mock.CountRequests("POST", agentsPattern); n != 0 {
+		t.Errorf("%d POSTs reached GitLab", n)
 	}
 }
