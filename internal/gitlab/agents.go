@@ -67,6 +67,7 @@ func (c *Client) notVisibleError(notFound, check error, object, project string) 
 	}
 	out := *e
 	out.missing, out.gone = false, false
+	out.Answer = AnswerOf(check)
 	out.Summary = fmt.Sprintf("Cannot tell whether %s still exists", object)
 	checkSaid := ""
 	if m := Message(check); m != "" {
