@@ -34,6 +34,18 @@ func NewMock(t *testing.T) *Env {
 // attributes not given are null).
 func (p *Protocol) Identity(typeName string, ids map[string]int64) *tfprotov6.ResourceIdentityData {
 	p.t.Helper()
+	numbers := make(map[string]any, len(ids))
+	for name, id := range ids {
+		numbers[name] = id
+	}
+	return p.IdentityOf(typeName, numbers)
+}
+
+// IdentityOf builds an identity of a resource type from numbers of any form
+// tftypes takes (int64, float64, *big.Float), as a configuration may write
+// them: 1.5, 1e30 (the attributes not given are null).
+func (p *Protocol) IdentityOf(typeName string, ids map[string]any) *tfprotov6.ResourceIdentityData {
+	p.t.Helper()
 	s := p.identitySchema(typeName)
 	typ := s.ValueType().(tftypes.Object)
 	vals := make(map[string]tftypes.Value, len(typ.AttributeTypes))
@@ -84,9 +96,20 @@ func (p *Protocol) IdentityIDs(typeName string, identity *tfprotov6.ResourceIden
 // returns its state, private state, identity and diagnostics.
 func (p *Protocol) ImportByIdentity(typeName string, ids map[string]int64) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
 	p.t.Helper()
+	return p.importIdentity(typeName, p.Identity(typeName, ids))
+}
+
+// ImportByIdentityOf is ImportByIdentity with numbers of any form (see IdentityOf).
+func (p *Protocol) ImportByIdentityOf(typeName string, ids map[string]any) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
+	p.t.Helper()
+	return p.importIdentity(typeName, p.IdentityOf(typeName, ids))
+}
+
+func (p *Protocol) importIdentity(typeName string, identity *tfprotov6.ResourceIdentityData) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
+	p.t.Helper()
 	resp, err := p.server.ImportResourceState(context.Background(), &tfprotov6.ImportResourceStateRequest{
 		TypeName: typeName,
-		Identity: p.Identity(typeName, ids),
+		Identity: identity,
 	})
 	if err != nil {
 		p.t.Fatal(err)

@@ -160,6 +160,32 @@ func (p *Protocol) Plan(typeName string, prior tftypes.Value, private []byte, co
 	return resp
 }
 
+// Create plans and applies the creation of a resource from the given
+// configuration (attributes not given are null), as `terraform apply` does,
+// and returns its new state and the diagnostics of both.
+func (p *Protocol) Create(typeName string, config map[string]tftypes.Value) (tftypes.Value, []*tfprotov6.Diagnostic) {
+	p.t.Helper()
+	s := p.schema(typeName)
+	null := tftypes.NewValue(s.ValueType(), nil)
+	plan := p.Plan(typeName, null, nil, config)
+	failOnErrors(p.t, "PlanResourceChange", plan.Diagnostics)
+	resp, err := p.server.ApplyResourceChange(context.Background(), &tfprotov6.ApplyResourceChangeRequest{
+		TypeName:       typeName,
+		PriorState:     dynamicValue(p.t, null),
+		PlannedState:   plan.PlannedState,
+		Config:         dynamicValue(p.t, objectOf(s, config)),
+		PlannedPrivate: plan.PlannedPrivate,
+	})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	diags := append(plan.Diagnostics, resp.Diagnostics...)
+	if resp.NewState == nil {
+		return null, diags
+	}
+	return p.unmarshal(typeName, resp.NewState), diags
+}
+
 // Attr returns one attribute of an object value (a null value when absent).
 func Attr(v tftypes.Value, name string) tftypes.Value {
 	attrs := map[string]tftypes.Value{}

@@ -322,6 +322,9 @@ func isDialError(err error) bool {
 // end the request.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
+		if err != nil {
+			return false, err // which wraps ctx's error, and tells whether the request was sent
+		}
 		return false, ctx.Err()
 	}
 	if err != nil {

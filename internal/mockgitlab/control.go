@@ -107,9 +107,10 @@ func (c controlSettings) apply(settings SeedSettings) SeedSettings {
 //	PUT    /-/mock/kas                   {"reachable":false}: GitLab cannot reach KAS (connections null plus
 //	                                      "GRPC::Unavailable" in GraphQL, kas.version null); true restores
 //	POST   /-/mock/faults                inject a Fault (snake_case JSON): {"method","pattern","status","count",
-//	                                      "after_commit","body","headers","drop","delay_ms"}; status is
-//	                                      required unless drop or delay_ms is set, and not allowed with drop
-//	                                      (Fault says what drop and delay_ms do)
+//	                                      "after_commit","body","headers","drop","delay_ms","answer"}; status
+//	                                      is required unless drop, delay_ms or answer is set, and not allowed
+//	                                      with drop (Fault says what drop and delay_ms do; answer is one of
+//	                                      html, redirect, empty_object, empty_list, wrong_id: FaultAnswers)
 //	DELETE /-/mock/faults                clear faults
 //
 // The rate-limit mode plays GitLab's throttle_authenticated_api: per user, fixed windows of per_seconds

@@ -84,6 +84,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		deliver(w, r, s.serveAPI(r))
 	case p == KASProxyPath || strings.HasPrefix(p, KASProxyPath+"/"):
 		writeResponse(w, s.serveK8sProxy(r))
+	case p == signInPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		// GitLab's web UI, where a redirect to sign in leads.
+		writeResponse(w, signInResponse())
 	default:
 		writeResponse(w, errRouteNotFound())
 	}
@@ -220,7 +223,7 @@ func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
 		}
 	}
 	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
-	if fault != nil && !fault.AfterCommit {
+	if fault != nil && !fault.AfterCommit && fault.Answer != AnswerWrongID {
 		return applyFault(fault, nil)
 	}
 	resp := s.dispatch(req)

@@ -98,7 +98,7 @@ func (e *ephemeralResourceClient) Configure(_ context.Context, req ephemeral.Con
 func addError(diags *diag.Diagnostics, err error) {
 	var e *gitlab.Error
 	if errors.As(err, &e) {
-		diags.AddError(e.Summary, e.Detail)
+		diags.AddError(e.Summary, errorDetail(e))
 		return
 	}
 	diags.AddError("GitLab request failed", err.Error())
