@@ -200,7 +200,9 @@ func checksums(dir string, names []string) ([]byte, error) {
 		}
 		h := sha256.New()
 		_, err = io.Copy(h, f)
-		f.Close()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -109,7 +109,7 @@ func TestSnapshotVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A semver pre-release, which Terraform installs only when pinned exactly.
-	if got != "1.2.3-SNAPSHOT-0123456" {
+	if got != "1.2.3-snapshot-0123456" {
 		t.Errorf("snapshot version %q", got)
 	}
 }
@@ -195,7 +195,7 @@ func TestSnapshotArtifacts(t *testing.T) {
 		}
 	}
 	p := res.plan
-	if !strings.HasPrefix(p.Version, "0.4.0-SNAPSHOT-") {
+	if !strings.HasPrefix(p.Version, "0.4.0-snapshot-") {
 		t.Errorf("version %q, want the tag's with the snapshot suffix", p.Version)
 	}
 	dist := dists[0]
