@@ -180,8 +180,8 @@ func TestSnapshotArtifacts(t *testing.T) {
 	}
 	git("init", "-q")
 	git("add", ".")
-	git("commit", "-q", "-m", "release")
-	git("tag", "v0.4.0")
+	git("-c", "commit.gpgsign=false", "commit", "-q", "-m", "release")
+	git("-c", "tag.gpgsign=false", "tag", "v0.4.0")
 
 	var dists [2]string
 	var res *result
