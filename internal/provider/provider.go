@@ -85,8 +85,9 @@ func (p *gitlabAgentProvider) Schema(_ context.Context, _ provider.SchemaRequest
 			},
 			"token": schema.StringAttribute{
 				MarkdownDescription: "GitLab access token with the `api` scope (personal, project, group or OAuth " +
-					"access token). Defaults to the `GITLAB_TOKEN` environment variable. Writes need the Maintainer " +
-					"role on the project, reads the Developer role. Never logged. White space around it (such as " +
+					"access token); `read_api` is enough for plans, data sources and `terraform query`. Defaults to " +
+					"the `GITLAB_TOKEN` environment variable. Writes need the Maintainer role on the project, reads " +
+					"of agents and tokens the Developer role, reads of URL configurations the Maintainer role. Never logged. White space around it (such as " +
 					"the newline `file(\"token.txt\")` keeps) is ignored.",
 				Optional:   true,
 				Sensitive:  true,
