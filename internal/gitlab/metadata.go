@@ -157,7 +157,8 @@ func (c *Client) metadataError(ctx context.Context, err error, resp *gl.Response
 		var version struct {
 			Version string `json:"version"`
 		}
-		_, verr := c.send(ctx, http.MethodGet, "version", nil, &version)
+		vresp, verr := c.send(ctx, http.MethodGet, "version", nil, &version)
+		verr = checkAnswer(vresp, verr, http.StatusOK)
 		older := verr == nil && instanceFacts{version: version.Version}.olderThan(metadataSince)
 		switch {
 		case older:
