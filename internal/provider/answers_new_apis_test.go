@@ -213,3 +213,37 @@ func TestKubernetesAccess_answersThatAreNotGitLabs(t *testing.T) {
 		}
 	})
 }
+
+// A commit of the configuration file answered by something that is not GitLab's may have been made: a
+// create answered {} after GitLab committed it is read back and taken; an update answered with HTML
+// that GitLab never saw fails as unknown, and the next plan still shows the change.
+func TestAccAnswers_agentConfigWritesAreReadBack(t *testing.T) {
+	t.Parallel()
+	env := acctest.New(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					env.Mock.InjectFault(mockgitlab.Fault{Method: http.MethodPost, Pattern: filesPattern, Answer: mockgitlab.AnswerEmptyObject, AfterCommit: true})
+				},
+				Config: env.Config(agentConfigHCL(acctest.ProjectPath, "info", "")),
+				Check:  configKept(env),
+			},
+			{
+				PreConfig: func() {
+					env.Mock.InjectFault(mockgitlab.Fault{Method: http.MethodPut, Pattern: filesPattern, Answer: mockgitlab.AnswerHTML})
+				},
+				Config: env.Config(agentConfigHCL(acctest.ProjectPath, "debug", "")),
+				ExpectError: acctest.ErrorRegexp("The answer to PUT http", "is not one GitLab's API gives",
+					`body starting with "<!DOCTYPE html>`, "Whether GitLab committed the update is unknown",
+					"Terraform's state was left as it was", "base_url", "HTTPS_PROXY"),
+			},
+			{
+				Config:   env.Config(agentConfigHCL(acctest.ProjectPath, "debug", "")),
+				PlanOnly: true, ExpectNonEmptyPlan: true,
+				Check: checkFile(env, wantDocument("info")),
+			},
+		},
+	})
+}
