@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -170,6 +171,38 @@ func newObjectProblem(resp *gl.Response, kind string, id int64, mismatch string)
 		return fmt.Sprintf("it holds no %s ID", kind)
 	}
 	return mismatch
+}
+
+// namedObjectProblem says why an answer's object, named by a string (a
+// file's path), is not the one asked for: an empty document, or another
+// name ("" when the names agree).
+func namedObjectProblem(resp *gl.Response, kind, got, want string) string {
+	if got == want {
+		return ""
+	}
+	if got == "" {
+		if start := strings.TrimSpace(answerStart(resp)); start == "{}" || start == "[]" {
+			return fmt.Sprintf("%s (GitLab sends %s %q)", emptyDocument(start), kind, want)
+		}
+		return fmt.Sprintf("it names no %s where GitLab sends %s %q", kind, kind, want)
+	}
+	return fmt.Sprintf("it describes %s %q, not %s %q", kind, got, kind, want)
+}
+
+// projectProblem says why a project's answer does not hold the project
+// asked for (written as a numeric ID or a full path): no ID, or, for a
+// numeric ID, another one ("" when fine). A path's ID is not known before.
+func projectProblem(resp *gl.Response, project string, id int64) string {
+	if want, err := strconv.ParseInt(project, 10, 64); err == nil {
+		return objectProblem(resp, "project", id, want)
+	}
+	if id > 0 {
+		return ""
+	}
+	if start := strings.TrimSpace(answerStart(resp)); start == "{}" || start == "[]" {
+		return emptyDocument(start) + " (GitLab sends the project)"
+	}
+	return "it holds no project ID"
 }
 
 func emptyDocument(start string) string {

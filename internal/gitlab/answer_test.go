@@ -2,8 +2,10 @@ package gitlab
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -277,5 +279,179 @@ func TestCreateTimedOutBeforeSending(t *testing.T) {
 	}
 	if n := mock.CountRequests("POST", agentsPattern); n != 0 {
 		t.Errorf("%d POSTs reached GitLab", n)
+	}
+}
+
+// The repository files, GET /metadata, GraphQL and the Kubernetes access tokens refuse each answer that
+// is not GitLab's: nothing is taken from it (no empty file, no disabled KAS, no "not connected", no
+// deleted file or revoked token), and the error names the request and shows what came back.
+func TestAnswersThatAreNotGitLabs_filesMetadataGraphQLTokens(t *testing.T) {
+	t.Parallel()
+	type fixture struct {
+		ref AgentRef
+		pat *KubernetesProxyToken
+	}
+	filePattern := "/api/v4/projects/20/repository/files/*"
+	ops := []struct {
+		name, method, pattern string
+		hasID                 bool // the answer names the object asked for, so wrong_id applies
+		do                    func(c *Client, f fixture) error
+	}{
+		{"read project", "GET", "/api/v4/projects/20", true, func(c *Client, _ fixture) error {
+			_, err := c.Repository(context.Background(), strconv.FormatInt(testProjectID, 10))
+			return err
+		}},
+		{"read file", "GET", filePattern, true, func(c *Client, _ fixture) error {
+			_, err := c.GetRepositoryFile(context.Background(), testProjectID, testFilePath, "main")
+			return err
+		}},
+		{"delete file", "DELETE", filePattern, false, func(c *Client, _ fixture) error {
+			return c.DeleteRepositoryFile(context.Background(), testProjectID, testFilePath, FileCommit{Branch: "main", Message: "Remove"})
+		}},
+		{"read metadata", "GET", "/api/v4/metadata", false, func(c *Client, _ fixture) error {
+			_, err := c.Metadata(context.Background())
+			return err
+		}},
+		// A wrong agent in a GraphQL answer is GitLab's answer for an agent registered again under its
+		// name, which Connections refuses on its own.
+		{"read connections", "POST", "/api/graphql", false, func(c *Client, f fixture) error {
+			_, err := c.Connections(context.Background(), f.ref)
+			return err
+		}},
+		{"revoke personal access token", "DELETE", "/api/v4/personal_access_tokens/self", false, func(c *Client, f fixture) error {
+			return c.RevokeTokenSelf(context.Background(), f.pat.Token, f.pat.ID)
+		}},
+	}
+	answers := []struct{ answer, shows string }{
+		{mockgitlab.AnswerHTML, `Content-Type "text/html; charset=utf-8", body starting with "<!DOCTYPE html>`},
+		{mockgitlab.AnswerRedirect, `/users/sign_in`},
+		{mockgitlab.AnswerEmptyObject, `body starting with {}`},
+		{mockgitlab.AnswerEmptyList, `body starting with []`},
+		{mockgitlab.AnswerWrongID, `status 200`},
+	}
+	for _, op := range ops {
+		for _, a := range answers {
+			if a.answer == mockgitlab.AnswerWrongID && !op.hasID {
+				continue
+			}
+			t.Run(op.name+"/"+a.answer, func(t *testing.T) {
+				t.Parallel()
+				mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
+				ctx := context.Background()
+				if _, err := client.CreateRepositoryFile(ctx, testProjectID, testFilePath, []byte("a: 1\n"), FileCommit{Branch: "main", Message: "Add"}); err != nil {
+					t.Fatal(err)
+				}
+				ref, err := client.AgentRef(ctx, testProject, agentID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pat, err := client.CreateKubernetesProxyToken(ctx, "kubectl", "", time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				mock.InjectFault(mockgitlab.Fault{Method: op.method, Pattern: op.pattern, Answer: a.answer, Count: 10})
+				err = op.do(client, fixture{ref: ref, pat: pat})
+				if err == nil {
+					t.Fatal("an answer that is not GitLab's was taken for a success")
+				}
+				if IsNotFound(err) || AnswerOf(err) == nil {
+					t.Fatalf("IsNotFound %v, AnswerOf %v: %v", IsNotFound(err), AnswerOf(err), err)
+				}
+				e := explained(t, err)
+				for _, want := range []string{"is not one GitLab's API gives", op.method + " http", a.shows} {
+					if !strings.Contains(e.Detail, want) {
+						t.Errorf("detail lacks %q:\n%s", want, e.Detail)
+					}
+				}
+				if strings.Contains(e.Detail, testMaintainerToken) || strings.Contains(e.Detail, pat.Token) {
+					t.Error("the error carries a secret")
+				}
+				if content, ok := mock.RepositoryFile(testProjectID, testFilePath); !ok || string(content) != "a: 1\n" {
+					t.Errorf("the file is %q (there: %v)", content, ok)
+				}
+				if pats := mock.PersonalAccessTokens(); len(pats) != 1 || pats[0].State != "active" {
+					t.Errorf("personal access tokens %+v", pats)
+				}
+			})
+		}
+	}
+}
+
+// A file create or update answered by something that is not GitLab's may have made its commit: the
+// file is read back, and holding exactly the content sent, it was written; otherwise the outcome is
+// unknown and nothing more is written.
+func TestFileWritesAnsweredNotByGitLab(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	commit := FileCommit{Branch: "main", Message: "Write"}
+	for _, answer := range mockgitlab.FaultAnswers {
+		for _, committed := range []bool{false, true} {
+			if answer == mockgitlab.AnswerWrongID && !committed {
+				continue // a wrong ID is always handled
+			}
+			t.Run(fmt.Sprintf("%s/committed=%v", answer, committed), func(t *testing.T) {
+				t.Parallel()
+				mock, client := mockRepository(t)
+				f, err := client.CreateRepositoryFile(ctx, testProjectID, testFilePath, []byte("a: 1\n"), commit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mock.InjectFault(mockgitlab.Fault{Method: "PUT", Answer: answer, AfterCommit: committed})
+				mock.InjectFault(mockgitlab.Fault{Method: "POST", Answer: answer, AfterCommit: committed})
+				g, updateErr := client.UpdateRepositoryFile(ctx, testProjectID, testFilePath, []byte("a: 2\n"), f.LastCommitID, commit)
+				const other = ".gitlab/agents/other/config.yaml"
+				h, createErr := client.CreateRepositoryFile(ctx, testProjectID, other, []byte("b: 1\n"), commit)
+				content, _ := mock.RepositoryFile(testProjectID, testFilePath)
+				_, created := mock.RepositoryFile(testProjectID, other)
+				last, _ := mock.FileLastCommit(testProjectID, testFilePath)
+				if committed {
+					if updateErr != nil || string(g.Content) != "a: 2\n" || g.LastCommitID != last.ID {
+						t.Errorf("update read back: %+v, %v", g, updateErr)
+					}
+					if createErr != nil || string(h.Content) != "b: 1\n" || !created {
+						t.Errorf("create read back: %+v, %v", h, createErr)
+					}
+					return
+				}
+				for what, err := range map[string]error{"update": updateErr, "create": createErr} {
+					if e := explained(t, err); !e.OutcomeUnknown || e.Answer == nil {
+						t.Errorf("%s: outcome unknown %v, answer %v: %v", what, e.OutcomeUnknown, e.Answer, err)
+					}
+				}
+				if string(content) != "a: 1\n" || created {
+					t.Errorf("the file holds %q, the other was created: %v", content, created)
+				}
+			})
+		}
+	}
+}
+
+// A personal access token create answered by something that is not GitLab's hands out no token, and
+// says that GitLab may have created one that expires on its own.
+func TestKubernetesProxyTokenAnsweredNotByGitLab(t *testing.T) {
+	t.Parallel()
+	expiresOn := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 2)
+	for _, answer := range []string{mockgitlab.AnswerHTML, mockgitlab.AnswerRedirect, mockgitlab.AnswerEmptyObject, mockgitlab.AnswerEmptyList} {
+		for _, committed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/committed=%v", answer, committed), func(t *testing.T) {
+				t.Parallel()
+				mock, client, _ := mockWithAgent(t, testMaintainerToken, "production")
+				mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: "/api/v4/user/personal_access_tokens", Answer: answer, AfterCommit: committed})
+				tok, err := client.CreateKubernetesProxyToken(context.Background(), "kubectl", "", expiresOn)
+				if tok != nil {
+					t.Fatalf("a token was handed out: id %d", tok.ID)
+				}
+				e := explained(t, err)
+				if !e.OutcomeUnknown || e.Answer == nil || !strings.Contains(e.Detail, "is not one GitLab's API gives") ||
+					!strings.Contains(e.Detail, "stops working at 00:00 UTC on "+expiresOn.Format(time.DateOnly)) {
+					t.Errorf("outcome unknown %v, answer %v: %s", e.OutcomeUnknown, e.Answer, e.Detail)
+				}
+				for _, p := range mock.PersonalAccessTokens() {
+					if strings.Contains(e.Detail, p.Token) {
+						t.Error("the error carries the token")
+					}
+				}
+			})
+		}
 	}
 }

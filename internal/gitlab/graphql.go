@@ -60,6 +60,15 @@ func graphQL[T any](ctx context.Context, c *Client, action, query string, vars m
 	}
 	var out graphQLResponse[T]
 	resp, err := c.api.Do(req, &out)
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil && out.Data == nil && len(out.Errors) == 0 {
+		// GitLab answers data, or errors saying why there is none; an answer with neither would read
+		// as an empty result.
+		problem := `it holds neither "data" nor "errors"`
+		if start := strings.TrimSpace(answerStart(resp)); start == "{}" || start == "[]" {
+			problem = emptyDocument(start) + ` (GitLab sends {"data":…})`
+		}
+		err = wrongObject(resp, http.StatusOK, problem)
+	}
 	if err != nil {
 		var e *Error
 		if !errors.As(explain(err, resp, action, t), &e) {

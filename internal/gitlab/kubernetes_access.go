@@ -70,6 +70,7 @@ func (c *Client) KubernetesProxyURL(ctx context.Context) (string, error) {
 // patJSON is the part of Entities::PersonalAccessTokenWithToken the provider reads.
 type patJSON struct {
 	ID        int64   `json:"id"`
+	Name      string  `json:"name"`
 	Token     string  `json:"token"`
 	ExpiresAt *string `json:"expires_at"`
 }
@@ -87,6 +88,18 @@ func (c *Client) CreateKubernetesProxyToken(ctx context.Context, name, descripti
 	}{name, description, []string{K8sProxyScope}, expiresOn.Format(time.DateOnly)}
 	var out patJSON
 	resp, err := c.send(ctx, http.MethodPost, "user/personal_access_tokens", &body, &out)
+	if err = checkAnswer(resp, err, http.StatusCreated); err == nil {
+		mismatch := ""
+		switch {
+		case out.Name != name:
+			mismatch = fmt.Sprintf("it describes personal access token %q, not the token %q asked for", out.Name, name)
+		case out.Token == "":
+			mismatch = "it holds no token, which GitLab sends only in this answer"
+		}
+		if problem := newObjectProblem(resp, "personal access token", out.ID, mismatch); problem != "" {
+			err = wrongObject(resp, http.StatusCreated, problem)
+		}
+	}
 	if err != nil {
 		return nil, c.createProxyTokenError(ctx, err, resp, name, expiresOn)
 	}
@@ -152,7 +165,9 @@ func (c *Client) createProxyTokenError(ctx context.Context, err error, resp *gl.
 		e.Detail = fmt.Sprintf("GitLab refused a token for the Kubernetes proxy expiring on %s, the shortest "+
 			"expiry it allows.%s An administrator's limit on personal access tokens stands in the way.",
 			expiresOn.Format(time.DateOnly), said)
-	case e.Status == 0 || e.Status >= http.StatusInternalServerError:
+	case e.Status == 0 || e.Status >= http.StatusInternalServerError || e.Answer != nil:
+		// No answer, a 5xx, or an answer that is not GitLab's (something on the way may have passed the
+		// request on).
 		e.OutcomeUnknown = true
 		e.Detail += fmt.Sprintf(" GitLab may have created the token %q anyway; if it did, nothing will use it, "+
 			"and it stops working at 00:00 UTC on %s. Its user can revoke it sooner in GitLab under User "+
@@ -166,7 +181,7 @@ func (c *Client) createProxyTokenError(ctx context.Context, err error, resp *gl.
 // works, which is what was wanted.
 func (c *Client) RevokeTokenSelf(ctx context.Context, token string, tokenID int64) error {
 	resp, err := c.send(ctx, http.MethodDelete, "personal_access_tokens/self", nil, nil, gl.WithToken(gl.OAuthToken, token))
-	if err == nil {
+	if err = checkAnswer(resp, err, http.StatusNoContent); err == nil {
 		return nil
 	}
 	explained := explain(err, resp, fmt.Sprintf("revoke personal access token %d", tokenID), Target{})

@@ -78,6 +78,19 @@ func (c *Client) Metadata(ctx context.Context) (Metadata, error) {
 	}
 	var body metadataJSON
 	resp, err := c.send(ctx, http.MethodGet, "metadata", nil, &body)
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil && (body.Version == "" || body.KAS == nil) {
+		// GitLab always tells its version and its agent server; an answer without them would read as
+		// "KAS disabled".
+		problem := "it holds neither GitLab's version nor its agent server (kas)"
+		if start := strings.TrimSpace(answerStart(resp)); start == "{}" || start == "[]" {
+			problem = emptyDocument(start) + " (GitLab sends its version and its agent server)"
+		} else if body.Version != "" {
+			problem = "it does not describe GitLab's agent server (kas), which GitLab always does"
+		} else if body.KAS != nil {
+			problem = "it holds no GitLab version, which GitLab always sends"
+		}
+		err = wrongObject(resp, http.StatusOK, problem)
+	}
 	if err != nil {
 		return Metadata{}, c.metadataError(ctx, err, resp)
 	}
@@ -144,7 +157,8 @@ func (c *Client) metadataError(ctx context.Context, err error, resp *gl.Response
 		var version struct {
 			Version string `json:"version"`
 		}
-		_, verr := c.send(ctx, http.MethodGet, "version", nil, &version)
+		vresp, verr := c.send(ctx, http.MethodGet, "version", nil, &version)
+		verr = checkAnswer(vresp, verr, http.StatusOK)
 		older := verr == nil && instanceFacts{version: version.Version}.olderThan(metadataSince)
 		switch {
 		case older:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
@@ -67,12 +66,14 @@ func (c *Client) ProjectID(ctx context.Context, project string) (int64, error) {
 
 func (c *Client) lookUpProject(ctx context.Context, project string, l *projectLookup) {
 	p, resp, err := c.api.Projects.GetProject(project, nil, gl.WithContext(ctx))
-	if err = checkAnswer(resp, err, http.StatusOK); err == nil && (p == nil || p.ID <= 0) {
-		problem := "it holds no project ID"
-		if start := strings.TrimSpace(answerStart(resp)); start == "{}" || start == "[]" {
-			problem = emptyDocument(start) + " (GitLab sends the project)"
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		id := int64(0)
+		if p != nil {
+			id = p.ID
 		}
-		err = wrongObject(resp, http.StatusOK, problem)
+		if problem := projectProblem(resp, project, id); problem != "" {
+			err = wrongObject(resp, http.StatusOK, problem)
+		}
 	}
 	pc := &c.projects
 	pc.mu.Lock()

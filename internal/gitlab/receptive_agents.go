@@ -117,7 +117,7 @@ func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 		var licence *struct {
 			Plan string `json:"plan"`
 		}
-		if _, err := c.send(ctx, http.MethodGet, "license", nil, &licence); err == nil {
+		if resp, err := c.send(ctx, http.MethodGet, "license", nil, &licence); checkAnswer(resp, err, http.StatusOK) == nil {
 			plan := ""
 			if licence != nil {
 				plan = strings.ToLower(licence.Plan)

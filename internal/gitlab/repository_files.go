@@ -82,6 +82,11 @@ func (c *Client) Repository(ctx context.Context, project string) (*ProjectReposi
 		DefaultBranch     *string `json:"default_branch"`
 	}
 	resp, err := c.send(ctx, http.MethodGet, projectPath(project), nil, &p)
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		if problem := projectProblem(resp, project, p.ID); problem != "" {
+			err = wrongObject(resp, http.StatusOK, problem)
+		}
+	}
 	if err != nil {
 		return nil, explain(err, resp, "read project "+strconv.Quote(project), Target{Project: project})
 	}
@@ -108,6 +113,16 @@ func fileTarget(projectID int64, path string) Target {
 // file is gone. A 404 for the project, or a 403, keeps the question open and is an ordinary error.
 func (c *Client) GetRepositoryFile(ctx context.Context, projectID int64, path, branch string) (*RepositoryFile, error) {
 	f, resp, err := c.api.RepositoryFiles.GetFile(projectID, path, &gl.GetFileOptions{Ref: gl.Ptr(branch)}, gl.WithContext(ctx))
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		// GitLab's answer names the file and the commits; an empty document is no file, not an empty one.
+		problem := namedObjectProblem(resp, "file", f.FilePath, path)
+		if problem == "" && (f.LastCommitID == "" || f.CommitID == "") {
+			problem = fmt.Sprintf("it names no commit of file %q, which GitLab always does", path)
+		}
+		if problem != "" {
+			err = wrongObject(resp, http.StatusOK, problem)
+		}
+	}
 	if err != nil {
 		explained := explain(err, resp, fmt.Sprintf("read %s on branch %q", path, branch), fileTarget(projectID, path))
 		var e *Error
@@ -157,7 +172,8 @@ func (c *Client) CreateRepositoryFile(ctx context.Context, projectID int64, path
 		AuthorName:    optionalString(commit.AuthorName),
 		AuthorEmail:   optionalString(commit.AuthorEmail),
 	}
-	_, resp, err := c.api.RepositoryFiles.CreateFile(projectID, path, opt, gl.WithContext(ctx), gl.WithRequestRetry(checkRetryCommit))
+	info, resp, err := c.api.RepositoryFiles.CreateFile(projectID, path, opt, gl.WithContext(ctx), gl.WithRequestRetry(checkRetryCommit))
+	err = checkFileCommit(resp, err, http.StatusCreated, info, path)
 	if err != nil {
 		return c.afterFailedWrite(ctx, explain(err, resp, fmt.Sprintf("create %s on branch %q", path, commit.Branch), fileTarget(projectID, path)),
 			projectID, path, commit.Branch, content)
@@ -178,7 +194,8 @@ func (c *Client) UpdateRepositoryFile(ctx context.Context, projectID int64, path
 		AuthorEmail:   optionalString(commit.AuthorEmail),
 		LastCommitID:  optionalString(lastCommitID),
 	}
-	_, resp, err := c.api.RepositoryFiles.UpdateFile(projectID, path, opt, gl.WithContext(ctx), gl.WithRequestRetry(checkRetryCommit))
+	info, resp, err := c.api.RepositoryFiles.UpdateFile(projectID, path, opt, gl.WithContext(ctx), gl.WithRequestRetry(checkRetryCommit))
+	err = checkFileCommit(resp, err, http.StatusOK, info, path)
 	if err != nil {
 		return c.afterFailedWrite(ctx, explain(err, resp, fmt.Sprintf("update %s on branch %q", path, commit.Branch), fileTarget(projectID, path)),
 			projectID, path, commit.Branch, content)
@@ -196,18 +213,18 @@ func (c *Client) DeleteRepositoryFile(ctx context.Context, projectID int64, path
 		AuthorEmail:   optionalString(commit.AuthorEmail),
 	}
 	resp, err := c.api.RepositoryFiles.DeleteFile(projectID, path, opt, gl.WithContext(ctx), gl.WithRequestRetry(checkRetryCommit))
-	if err == nil {
+	if err = checkAnswer(resp, err, http.StatusNoContent); err == nil {
 		return nil
 	}
 	explained := c.writeError(explain(err, resp, fmt.Sprintf("delete %s on branch %q", path, commit.Branch), fileTarget(projectID, path)), projectID, path, commit.Branch)
 	if Message(explained) == msgFileMissing {
 		return nil
 	}
-	status := StatusCode(explained)
-	if (status != 0 && status < http.StatusInternalServerError) || IsInterrupted(explained) {
+	if !outcomeUnknown(explained) {
 		return explained
 	}
-	// The outcome is unknown: the file is deleted exactly when it is no longer there.
+	// The outcome is unknown (no answer, a 5xx, or an answer that is not GitLab's): the file is deleted
+	// exactly when it is no longer there.
 	if _, getErr := c.GetRepositoryFile(ctx, projectID, path, commit.Branch); IsNotFound(getErr) {
 		return nil
 	}
@@ -218,8 +235,7 @@ func (c *Client) DeleteRepositoryFile(ctx context.Context, projectID int64, path
 // file: holding exactly the content sent, it was written.
 func (c *Client) afterFailedWrite(ctx context.Context, err error, projectID int64, path, branch string, content []byte) (*RepositoryFile, error) {
 	err = c.writeError(err, projectID, path, branch)
-	status := StatusCode(err)
-	if (status != 0 && status < http.StatusInternalServerError) || IsInterrupted(err) {
+	if !outcomeUnknown(err) {
 		return nil, err
 	}
 	f, getErr := c.GetRepositoryFile(ctx, projectID, path, branch)
@@ -234,6 +250,36 @@ func (c *Client) afterFailedWrite(ctx context.Context, err error, projectID int6
 		}
 	}
 	return nil, err
+}
+
+// outcomeUnknown reports whether a commit request that failed may have made its commit all the same:
+// no answer, a 5xx, or an answer that is not GitLab's (something on the way may have passed the request
+// on), unless the run was interrupted.
+func outcomeUnknown(err error) bool {
+	if IsInterrupted(err) {
+		return false
+	}
+	if AnswerOf(err) != nil {
+		return true
+	}
+	status := StatusCode(err)
+	return status == 0 || status >= http.StatusInternalServerError
+}
+
+// checkFileCommit checks the answer to a create (want 201) or update (want 200) of a file: GitLab
+// answers {"file_path":…,"branch":…}, naming the file written.
+func checkFileCommit(resp *gl.Response, err error, want int, info *gl.FileInfo, path string) error {
+	if err = checkAnswer(resp, err, want); err != nil {
+		return err
+	}
+	got := ""
+	if info != nil {
+		got = info.FilePath
+	}
+	if problem := namedObjectProblem(resp, "file", got, path); problem != "" {
+		return wrongObject(resp, want, problem)
+	}
+	return nil
 }
 
 // writeError words GitLab's 400s and 403 for a file write.

@@ -49,8 +49,10 @@ const (
 	AnswerEmptyObject = "empty_object"
 	// AnswerEmptyList is `[]` with the real answer's status (after commit), else 200.
 	AnswerEmptyList = "empty_list"
-	// AnswerWrongID is the real answer with every "id" at its top level (the object's, or each listed
-	// object's) raised by WrongIDOffset: the answer about another object. The request is always handled.
+	// AnswerWrongID is the real answer about another object: every "id" at its top level (the object's,
+	// or each listed object's) raised by WrongIDOffset; a repository file's "file_path" moved under
+	// WrongFileDir; in a GraphQL answer, every global ID ("gid://gitlab/<Type>/<id>") raised by
+	// WrongIDOffset. The request is always handled.
 	AnswerWrongID = "wrong_id"
 )
 
@@ -59,6 +61,10 @@ var FaultAnswers = []string{AnswerHTML, AnswerRedirect, AnswerEmptyObject, Answe
 
 // WrongIDOffset is what AnswerWrongID adds to each ID.
 const WrongIDOffset = 1000
+
+// WrongFileDir is the directory AnswerWrongID moves a file's path under: "a/b.yaml" becomes
+// "wrong-id/a/b.yaml", another file.
+const WrongFileDir = "wrong-id"
 
 // signInPage is the start of GitLab's HTML sign-in page, which proxies in front of it, or GitLab's web UI
 // reached in place of its API, answer with.
@@ -120,7 +126,8 @@ func answerResponse(f *Fault, committed *response) *response {
 	return resp
 }
 
-// withWrongIDs raises the top-level "id" of a JSON object, or of each object of a JSON list.
+// withWrongIDs raises the top-level "id" of a JSON object, or of each object of a JSON list, and moves
+// a top-level "file_path" under WrongFileDir. In a GraphQL answer ({"data":…}) it raises every global ID.
 func withWrongIDs(body []byte) []byte {
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
@@ -130,6 +137,12 @@ func withWrongIDs(body []byte) []byte {
 		if m, ok := o.(map[string]any); ok {
 			if id, ok := m["id"].(float64); ok {
 				m["id"] = int64(id) + WrongIDOffset
+			}
+			if p, ok := m["file_path"].(string); ok {
+				m["file_path"] = WrongFileDir + "/" + p
+			}
+			if data, ok := m["data"]; ok {
+				m["data"] = withWrongGlobalIDs(data)
 			}
 		}
 	}
@@ -141,6 +154,27 @@ func withWrongIDs(body []byte) []byte {
 		shift(v)
 	}
 	return marshalJSON(v)
+}
+
+// withWrongGlobalIDs raises the number of every GraphQL global ID ("gid://gitlab/<Type>/<id>") in v.
+func withWrongGlobalIDs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = withWrongGlobalIDs(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = withWrongGlobalIDs(e)
+		}
+	case string:
+		if i := strings.LastIndex(x, "/"); strings.HasPrefix(x, "gid://gitlab/") && i > 0 {
+			if id, err := strconv.ParseInt(x[i+1:], 10, 64); err == nil {
+				return x[:i+1] + strconv.FormatInt(id+WrongIDOffset, 10)
+			}
+		}
+	}
+	return v
 }
 
 // InjectFault queues a fault. Faults are matched in the order they were injected.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -376,4 +377,48 @@ func TestFaultAnswers(t *testing.T) {
 	}
 	// Faults used up: GitLab's own answers again.
 	expect(t, e.get("/projects/20/cluster_agents/"+strconv.FormatInt(id, 10)+"/tokens", tokMaintainer), 200, `[]`)
+}
+
+// Answer faults reach every route: the repository files, GET /metadata, the personal access tokens and
+// GraphQL (outside /api/v4), and a wrong ID there is another file or another agent.
+func TestFaultAnswersOnEveryRoute(t *testing.T) {
+	e := newEnv(t)
+	a := e.mustAgent(20, "my-agent")
+	expectStatus(t, e.write(http.MethodPost, agentConfigSeg, tokMaintainer, `{"branch":"main","content":"{}\n","commit_message":"Add"}`), 201)
+
+	e.srv.InjectFault(Fault{Method: "DELETE", Pattern: "/api/v4/projects/*/repository/files/*", Answer: AnswerHTML})
+	if r := e.write(http.MethodDelete, agentConfigSeg, tokMaintainer, `{"branch":"main","commit_message":"Remove"}`); r.status != 200 || !strings.HasPrefix(r.body, "<!DOCTYPE html>") {
+		t.Fatalf("html delete: %d %.40s", r.status, r.body)
+	}
+	if r := e.get(filesURL("20", agentConfigSeg)+"?ref=main", tokMaintainer); r.status != 200 {
+		t.Fatalf("the file is gone after an HTML answer without after_commit: %d", r.status)
+	}
+
+	e.srv.InjectFault(Fault{Method: "GET", Pattern: "/api/v4/projects/*/repository/files/*", Answer: AnswerWrongID})
+	f := decode[fileJSON](t, e.get(filesURL("20", agentConfigSeg)+"?ref=main", tokMaintainer))
+	if f.FilePath != WrongFileDir+"/"+agentConfigPath {
+		t.Fatalf("wrong id on a file: file_path %q", f.FilePath)
+	}
+	e.srv.InjectFault(Fault{Method: "PUT", Answer: AnswerWrongID})
+	r := e.write(http.MethodPut, agentConfigSeg, tokMaintainer, `{"branch":"main","content":"a: 1\n","commit_message":"Update"}`)
+	if w := decode[fileJSON](t, r); r.status != 200 || w.FilePath != WrongFileDir+"/"+agentConfigPath {
+		t.Fatalf("wrong id on an update: %d %s", r.status, r.body)
+	}
+
+	e.srv.InjectFault(Fault{Method: "GET", Pattern: "/api/v4/metadata", Answer: AnswerEmptyObject})
+	expect(t, e.get("/metadata", tokMaintainer), 200, `{}`)
+
+	e.srv.InjectFault(Fault{Method: "POST", Pattern: "/api/v4/user/personal_access_tokens", Answer: AnswerEmptyObject, AfterCommit: true})
+	expect(t, e.post("/user/personal_access_tokens", tokMaintainer, `{"name":"k","scopes":["k8s_proxy"]}`), 201, `{}`)
+
+	vars := map[string]any{"p": "root/test", "n": "my-agent"}
+	e.srv.InjectFault(Fault{Method: "POST", Pattern: "/api/graphql", Answer: AnswerHTML})
+	if r := e.graphql(tokMaintainer, connectionsQuery, vars); r.status != 200 || !strings.HasPrefix(r.body, "<!DOCTYPE html>") {
+		t.Fatalf("html on GraphQL: %d %.40s", r.status, r.body)
+	}
+	e.srv.InjectFault(Fault{Method: "POST", Pattern: "/api/graphql", Answer: AnswerWrongID})
+	r = e.graphql(tokMaintainer, connectionsQuery, vars)
+	if want := fmt.Sprintf(`"id":"gid://gitlab/Clusters::Agent/%d"`, a.ID+WrongIDOffset); r.status != 200 || !strings.Contains(r.body, want) {
+		t.Fatalf("wrong id on GraphQL: %d %s, want %s", r.status, r.body, want)
+	}
 }

@@ -221,12 +221,16 @@ func (r *clusterAgentKubernetesAccess) Close(ctx context.Context, req ephemeral.
 func warnNotRevoked(diags *diag.Diagnostics, tokenID int64, expiresOn string, err error) {
 	detail := err.Error()
 	var e *gitlab.Error
+	advice := ""
 	if errors.As(err, &e) {
 		detail = e.Detail
+		if e.Answer != nil {
+			advice = "\n\n" + checkBaseURLAdvice
+		}
 	}
 	diags.AddWarning(fmt.Sprintf("Personal access token %d was not revoked", tokenID),
 		fmt.Sprintf("Revoking personal access token %d, created for this run's Kubernetes access, failed: %s "+
 			"The token stops working at 00:00 UTC on %s at the latest. Its user can revoke it sooner in GitLab "+
 			"under User settings > Access tokens (token ID %d), or with DELETE /personal_access_tokens/%d.",
-			tokenID, detail, expiresOn, tokenID, tokenID))
+			tokenID, detail, expiresOn, tokenID, tokenID)+advice)
 }

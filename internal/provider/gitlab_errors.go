@@ -13,16 +13,24 @@ import (
 // reads it: what the client found, and, for an answer that is not GitLab's,
 // where to look.
 func errorDetail(e *gitlab.Error) string {
+	return e.Detail + answerAdvice(e)
+}
+
+// answerAdvice is notGitLabAdvice, set apart, for an error whose answer is not GitLab's, or "".
+func answerAdvice(e *gitlab.Error) string {
 	if e.Answer == nil {
-		return e.Detail
+		return ""
 	}
-	return e.Detail + "\n\n" + notGitLabAdvice
+	return "\n\n" + notGitLabAdvice
 }
 
 // notGitLabAdvice says what to check when something other than GitLab's API
 // answered.
 const notGitLabAdvice = "Terraform's state was left as it was: an answer that is not GitLab's is never taken " +
-	"for a success or a deletion. Something other than GitLab's API answered. Check the provider's `base_url` " +
+	"for a success or a deletion. " + checkBaseURLAdvice
+
+// checkBaseURLAdvice says where to look when something other than GitLab's API answered.
+const checkBaseURLAdvice = "Something other than GitLab's API answered. Check the provider's `base_url` " +
 	"(or GITLAB_BASE_URL): it must be GitLab's API, for example https://gitlab.example.com/api/v4, not the web " +
 	"interface, a sign-in page or a load balancer's default site. Check any proxy on the way (HTTPS_PROXY, " +
 	"HTTP_PROXY, NO_PROXY): a proxy or captive portal that asks to sign in, or redirects there, keeps API " +

@@ -453,10 +453,10 @@ func addConfigCreateError(diags *diag.Diagnostics, err error, project, agentName
 				"gitlabagent_cluster_agent_config>\n    id = %q\n  }\n\nThe next plan then shows how the file differs from "+
 				"this configuration.", importID, importID))
 	case e.OutcomeUnknown:
-		diags.AddError(e.Summary, e.Detail+"\n\n"+fmt.Sprintf("Whether GitLab committed the file is unknown. Run again: "+
+		diags.AddError(e.Summary, errorDetail(e)+"\n\n"+fmt.Sprintf("Whether GitLab committed the file is unknown. Run again: "+
 			"if the file exists by then, the error says so, and it can be imported with ID '%s'.", importID))
 	default:
-		diags.AddError(e.Summary, e.Detail)
+		diags.AddError(e.Summary, errorDetail(e))
 	}
 }
 
@@ -631,7 +631,7 @@ func (r *clusterAgentConfigResource) Update(ctx context.Context, req resource.Up
 					"adding it to the configuration first.", state.LastCommitID.ValueString()))
 		case errors.As(err, &e) && e.OutcomeUnknown:
 			resp.Diagnostics.AddError(e.Summary, e.Detail+" Whether GitLab committed the update is unknown: run "+
-				"`terraform plan` again, which reads the file as it is.")
+				"`terraform plan` again, which reads the file as it is."+answerAdvice(e))
 		default:
 			addError(&resp.Diagnostics, err)
 		}
