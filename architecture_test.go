@@ -23,10 +23,13 @@ func TestPackagesImportOnlyWhatArchitectureAllows(t *testing.T) {
 		"internal/gitlab":                    {},
 		"internal/mockgitlab":                {},
 		"internal/mockgitlab/cmd/mockgitlab": {"internal/mockgitlab"},
-		"internal/acctest":                   {"internal/provider", "internal/mockgitlab"},
-		"internal/cmd/providerschema":        {"internal/provider"},
-		"scripts/bench":                      {"internal/mockgitlab"},
-		"scripts/testprogress":               {},
+		"internal/acctest/gitlabstandin":     {},
+		"internal/acctest/gitlabstandin/cmd/terraform-provider-gitlab": {"internal/acctest/gitlabstandin"},
+		"scripts/release":             {},
+		"internal/acctest":            {"internal/provider", "internal/mockgitlab"},
+		"internal/cmd/providerschema": {"internal/provider"},
+		"scripts/bench":               {"internal/mockgitlab"},
+		"scripts/testprogress":        {},
 	}
 	// The GitLab layer and the mock know nothing of Terraform's protocol or
 	// framework (the GitLab layer logs through tflog, nothing more).

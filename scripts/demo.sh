@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Try the provider end to end, with nothing but Go and Terraform: build the
-# provider and the mock GitLab, apply examples/demo against the mock, rotate
-# the agent token, check that a second plan is empty, destroy, clean up.
+# provider and the mock GitLab, apply examples/demo against the mock, print
+# the agent server's address, wait while agentk connects (the mock plays it),
+# rotate the agent token, check that a second plan is empty, destroy, clean up.
 #
 # Usage: scripts/demo.sh   (or: make demo)
 #        TF=tofu scripts/demo.sh   (or: make demo TF=tofu) to run it with OpenTofu
@@ -191,12 +192,35 @@ tf_flags=(-input=false -compact-warnings ${color[@]+"${color[@]}"})
 cp -R "${root}/examples/demo" "${work}/demo"
 cd "${work}/demo"
 
-step "Applying examples/demo: two agents, a token, a URL configuration, a data source"
+step "Applying examples/demo: two agents, a configuration file, a token, a URL configuration, a data source"
 run_terraform apply -auto-approve "${tf_flags[@]}"
 
 step "Outputs (the token stays sensitive)"
 "${TF}" output ${color[@]+"${color[@]}"}
 token_before="$("${TF}" output -raw token_id)"
+echo "agentk connects to: $("${TF}" output -raw kas_address) (data source gitlabagent_kas, from GitLab's GET /metadata)"
+
+# agentk would run in a cluster, installed with the token and the KAS address
+# (see the guide "Bootstrap a cluster in one apply"). Here the mock plays it:
+# a control endpoint connects the agent, a few seconds into the apply below,
+# which waits for it.
+agent_id="$("${TF}" output -raw agent_id)"
+control_url="${base_url%/api/v4}/-/mock/agents/${agent_id}/connections"
+if command -v curl >/dev/null 2>&1; then
+  step "Waiting for agentk: ${TF} apply -var wait_for_agentk=2m; agentk connects 3 seconds in (the mock plays it)"
+  (
+    sleep 3
+    curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+      -d '{"pod_name":"gitlab-agent-demo-7d9c5-x2bq4","pod_namespace":"gitlab-agent-demo"}' "${control_url}" &&
+      echo "    (mock) agentk connected for agent ${agent_id}: POST ${control_url}"
+  ) &
+  connector_pid=$!
+  run_terraform apply -auto-approve "${tf_flags[@]}" -var wait_for_agentk=2m
+  wait "${connector_pid}" 2>/dev/null || true
+  "${TF}" output ${color[@]+"${color[@]}"} agentk
+else
+  echo "curl is not on PATH: skipping agentk's connection (the mock's control endpoint needs it)."
+fi
 
 step "Rotating the token: ${TF} apply -replace=${TOKEN_ADDRESS}"
 run_terraform apply -auto-approve "${tf_flags[@]}" -replace="${TOKEN_ADDRESS}"
@@ -206,7 +230,6 @@ echo "Token ${token_after} replaced token ${token_before}; create_before_destroy
 # Ask GitLab: a revoked token answers 404. The API token goes in a header
 # file, not on curl's command line.
 if command -v curl >/dev/null 2>&1; then
-  agent_id="$("${TF}" output -raw agent_id)"
   printf 'PRIVATE-TOKEN: %s\n' "${GITLAB_TOKEN}" >"${work}/auth-header"
   old_status="$(curl -s -o /dev/null -w '%{http_code}' -H @"${work}/auth-header" \
     "${base_url}/projects/root%2Ftest/cluster_agents/${agent_id}/tokens/${token_before}")"

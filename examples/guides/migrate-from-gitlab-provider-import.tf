@@ -54,15 +54,16 @@ resource "helm_release" "agentk" {
   chart      = "gitlab-agent"
   namespace  = "gitlab-agent"
 
-  set {
+  # Helm provider 3.x: set and set_sensitive are lists of objects.
+  set = [{
     name  = "config.kasAddress"
     value = "wss://kas.gitlab.example.com"
-  }
+  }]
 
-  set_sensitive {
+  set_sensitive = [{
     name  = "config.token"
     value = gitlabagent_cluster_agent_token.production.token
-  }
+  }]
 
   lifecycle {
     # Until step 2: the imported token has no secret in state, and the

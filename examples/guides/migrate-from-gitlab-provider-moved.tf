@@ -33,9 +33,11 @@ resource "gitlabagent_cluster_agent_token" "production" {
 }
 
 # What used gitlab_cluster_agent_token.production.token now reads the same
-# secret from the new resource, e.g. a Helm release of agentk:
+# secret from the new resource, e.g. a Helm release of agentk (Helm provider
+# 3.x, write-only):
 #
-#   set_sensitive {
+#   set_wo = [{
 #     name  = "config.token"
 #     value = gitlabagent_cluster_agent_token.production.token
-#   }
+#   }]
+#   set_wo_revision = gitlabagent_cluster_agent_token.production.token_id

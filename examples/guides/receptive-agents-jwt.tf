@@ -21,6 +21,9 @@ resource "gitlabagent_cluster_agent_url_configuration" "edge" {
   url      = "grpcs://agent.edge.example.com:4242"
 }
 
+data "gitlabagent_kas" "this" {}
+
+# agentk, from GitLab's Helm chart (Helm provider 3.x).
 resource "helm_release" "agentk_edge" {
   name             = "gitlab-agent"
   repository       = "https://charts.gitlab.io"
@@ -28,25 +31,28 @@ resource "helm_release" "agentk_edge" {
   namespace        = "gitlab-agent"
   create_namespace = true
 
-  set {
-    name  = "config.kasAddress"
-    value = "wss://kas.gitlab.example.com"
-  }
+  set = [
+    {
+      name  = "config.kasAddress"
+      value = data.gitlabagent_kas.this.external_url
+    },
+    # Receptive mode: agentk listens for GitLab and accepts the JWTs signed by
+    # the key pair of the URL configuration.
+    {
+      name  = "config.receptive.enabled"
+      value = "true"
+    },
+    {
+      name  = "config.api.jwtPublicKey"
+      value = gitlabagent_cluster_agent_url_configuration.edge.public_key
+    },
+  ]
 
-  set_sensitive {
+  # Write-only (Helm provider 3.x): the token never reaches the release's
+  # state; a new token (new ID) upgrades the release.
+  set_wo = [{
     name  = "config.token"
     value = gitlabagent_cluster_agent_token.edge.token
-  }
-
-  # Receptive mode: agentk listens for GitLab and accepts the JWTs signed by
-  # the key pair of the URL configuration.
-  set {
-    name  = "config.receptive.enabled"
-    value = "true"
-  }
-
-  set {
-    name  = "config.api.jwtPublicKey"
-    value = gitlabagent_cluster_agent_url_configuration.edge.public_key
-  }
+  }]
+  set_wo_revision = gitlabagent_cluster_agent_token.edge.token_id
 }

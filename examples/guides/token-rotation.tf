@@ -24,9 +24,12 @@ resource "gitlabagent_cluster_agent_token" "production" {
   }
 }
 
-# agentk, installed with GitLab's Helm chart. When the token is replaced, the
-# release is upgraded with the new secret (Helm waits for the rollout) before
-# Terraform revokes the old token.
+# Where agentk connects to: GitLab's agent server (KAS).
+data "gitlabagent_kas" "this" {}
+
+# agentk, installed with GitLab's Helm chart (Helm provider 3.x). When the
+# token is replaced, the release is upgraded with the new secret (Helm waits
+# for the rollout) before Terraform revokes the old token.
 resource "helm_release" "agentk" {
   name             = "gitlab-agent"
   repository       = "https://charts.gitlab.io"
@@ -34,13 +37,16 @@ resource "helm_release" "agentk" {
   namespace        = "gitlab-agent"
   create_namespace = true
 
-  set {
+  set = [{
     name  = "config.kasAddress"
-    value = "wss://kas.gitlab.example.com"
-  }
+    value = data.gitlabagent_kas.this.external_url
+  }]
 
-  set_sensitive {
+  # Write-only (Helm provider 3.x): the token never reaches the release's
+  # state. A new token has a new ID, so a rotation upgrades the release.
+  set_wo = [{
     name  = "config.token"
     value = gitlabagent_cluster_agent_token.production.token
-  }
+  }]
+  set_wo_revision = gitlabagent_cluster_agent_token.production.token_id
 }

@@ -67,9 +67,16 @@ func NewPlaying(t *testing.T, settings mockgitlab.SeedSettings) *Env {
 	return newEnv(t, seed)
 }
 
+// NewWithSeed starts a mock GitLab with the given seed, e.g. the default seed
+// with a public project.
+func NewWithSeed(t *testing.T, seed mockgitlab.Seed) *Env {
+	t.Helper()
+	return newEnv(t, seed)
+}
+
 func newEnv(t *testing.T, seed mockgitlab.Seed) *Env {
 	t.Helper()
-	preCheck(t)
+	PreCheck(t)
 	mock, err := mockgitlab.New(seed)
 	if err != nil {
 		t.Fatalf("starting the mock GitLab: %v", err)
@@ -103,10 +110,10 @@ func ProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 
 var setup sync.Once
 
-// preCheck makes sure a terraform binary is found and that nothing in a test
+// PreCheck makes sure a terraform binary is found and that nothing in a test
 // reaches for the network: no checkpoint calls, an empty CLI configuration,
 // the local terraform binary instead of a download.
-func preCheck(t *testing.T) {
+func PreCheck(t *testing.T) {
 	t.Helper()
 	var err error
 	setup.Do(func() { err = prepareEnvironment() })
@@ -164,7 +171,7 @@ func isOpenTofu(binary string) bool {
 }
 
 // ProviderHost is the registry host providers served by a test are known
-// by: TF_ACC_PROVIDER_HOST, which preCheck sets for OpenTofu, else
+// by: TF_ACC_PROVIDER_HOST, which PreCheck sets for OpenTofu, else
 // Terraform's. A configuration that writes a provider's source in full
 // must use it.
 func ProviderHost() string {

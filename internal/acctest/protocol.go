@@ -23,19 +23,57 @@ type Protocol struct {
 	// What Terraform 1.12 and 1.14 learn about (protocol_newer_terraform.go).
 	identitySchemas map[string]*tfprotov6.ResourceIdentitySchema
 	listSchemas     map[string]*tfprotov6.Schema
+	dataSchemas     map[string]*tfprotov6.Schema
+}
+
+// DataSourceRequest is the request to read a data source with the given
+// configuration (null where not given).
+func (p *Protocol) DataSourceRequest(typeName string, config map[string]tftypes.Value) *tfprotov6.ReadDataSourceRequest {
+	p.t.Helper()
+	s, ok := p.dataSchemas[typeName]
+	if !ok {
+		p.t.Fatalf("no data source %s", typeName)
+	}
+	return &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: dynamicValue(p.t, objectOf(s, config))}
+}
+
+// ReadDataSource serves req.
+func (p *Protocol) ReadDataSource(req *tfprotov6.ReadDataSourceRequest) *tfprotov6.ReadDataSourceResponse {
+	p.t.Helper()
+	resp, err := p.server.ReadDataSource(context.Background(), req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return resp
+}
+
+// DataSourceValue decodes a data source's state.
+func (p *Protocol) DataSourceValue(typeName string, dv *tfprotov6.DynamicValue) tftypes.Value {
+	p.t.Helper()
+	v, err := dv.Unmarshal(p.dataSchemas[typeName].ValueType())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return v
 }
 
 // Protocol serves the provider configured for this mock with the given API token.
 func (e *Env) Protocol(t *testing.T, apiToken string) *Protocol {
 	t.Helper()
-	server := provider.NewServer(provider.New("test")())()
+	return e.ProtocolOn(t, provider.NewServer(provider.New("test")())(), apiToken)
+}
+
+// ProtocolOn is Protocol with the server given.
+func (e *Env) ProtocolOn(t *testing.T, server tfprotov6.ProviderServer, apiToken string) *Protocol {
+	t.Helper()
 	ctx := context.Background()
 	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	failOnErrors(t, "GetProviderSchema", schemas.Diagnostics)
-	p := &Protocol{t: t, server: server, schemas: schemas.ResourceSchemas, listSchemas: schemas.ListResourceSchemas}
+	p := &Protocol{t: t, server: server, schemas: schemas.ResourceSchemas, listSchemas: schemas.ListResourceSchemas,
+		dataSchemas: schemas.DataSourceSchemas}
 	identities, err := server.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +158,32 @@ func (p *Protocol) Plan(typeName string, prior tftypes.Value, private []byte, co
 		p.t.Fatal(err)
 	}
 	return resp
+}
+
+// Create plans and applies the creation of a resource from the given
+// configuration (attributes not given are null), as `terraform apply` does,
+// and returns its new state and the diagnostics of both.
+func (p *Protocol) Create(typeName string, config map[string]tftypes.Value) (tftypes.Value, []*tfprotov6.Diagnostic) {
+	p.t.Helper()
+	s := p.schema(typeName)
+	null := tftypes.NewValue(s.ValueType(), nil)
+	plan := p.Plan(typeName, null, nil, config)
+	failOnErrors(p.t, "PlanResourceChange", plan.Diagnostics)
+	resp, err := p.server.ApplyResourceChange(context.Background(), &tfprotov6.ApplyResourceChangeRequest{
+		TypeName:       typeName,
+		PriorState:     dynamicValue(p.t, null),
+		PlannedState:   plan.PlannedState,
+		Config:         dynamicValue(p.t, objectOf(s, config)),
+		PlannedPrivate: plan.PlannedPrivate,
+	})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	diags := append(plan.Diagnostics, resp.Diagnostics...)
+	if resp.NewState == nil {
+		return null, diags
+	}
+	return p.unmarshal(typeName, resp.NewState), diags
 }
 
 // Attr returns one attribute of an object value (a null value when absent).

@@ -34,6 +34,18 @@ func NewMock(t *testing.T) *Env {
 // attributes not given are null).
 func (p *Protocol) Identity(typeName string, ids map[string]int64) *tfprotov6.ResourceIdentityData {
 	p.t.Helper()
+	numbers := make(map[string]any, len(ids))
+	for name, id := range ids {
+		numbers[name] = id
+	}
+	return p.IdentityOf(typeName, numbers)
+}
+
+// IdentityOf builds an identity of a resource type from numbers of any form
+// tftypes takes (int64, float64, *big.Float), as a configuration may write
+// them: 1.5, 1e30 (the attributes not given are null).
+func (p *Protocol) IdentityOf(typeName string, ids map[string]any) *tfprotov6.ResourceIdentityData {
+	p.t.Helper()
 	s := p.identitySchema(typeName)
 	typ := s.ValueType().(tftypes.Object)
 	vals := make(map[string]tftypes.Value, len(typ.AttributeTypes))
@@ -49,9 +61,9 @@ func (p *Protocol) Identity(typeName string, ids map[string]int64) *tfprotov6.Re
 	return &tfprotov6.ResourceIdentityData{IdentityData: dynamicValue(p.t, tftypes.NewValue(typ, vals))}
 }
 
-// identityIDs decodes an identity into its IDs; null attributes are left
+// IdentityIDs decodes an identity into its IDs; null attributes are left
 // out, and a missing identity gives nil.
-func (p *Protocol) identityIDs(typeName string, identity *tfprotov6.ResourceIdentityData) map[string]int64 {
+func (p *Protocol) IdentityIDs(typeName string, identity *tfprotov6.ResourceIdentityData) map[string]int64 {
 	p.t.Helper()
 	if identity == nil || identity.IdentityData == nil {
 		return nil
@@ -84,9 +96,20 @@ func (p *Protocol) identityIDs(typeName string, identity *tfprotov6.ResourceIden
 // returns its state, private state, identity and diagnostics.
 func (p *Protocol) ImportByIdentity(typeName string, ids map[string]int64) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
 	p.t.Helper()
+	return p.importIdentity(typeName, p.Identity(typeName, ids))
+}
+
+// ImportByIdentityOf is ImportByIdentity with numbers of any form (see IdentityOf).
+func (p *Protocol) ImportByIdentityOf(typeName string, ids map[string]any) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
+	p.t.Helper()
+	return p.importIdentity(typeName, p.IdentityOf(typeName, ids))
+}
+
+func (p *Protocol) importIdentity(typeName string, identity *tfprotov6.ResourceIdentityData) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
+	p.t.Helper()
 	resp, err := p.server.ImportResourceState(context.Background(), &tfprotov6.ImportResourceStateRequest{
 		TypeName: typeName,
-		Identity: p.Identity(typeName, ids),
+		Identity: identity,
 	})
 	if err != nil {
 		p.t.Fatal(err)
@@ -95,7 +118,7 @@ func (p *Protocol) ImportByIdentity(typeName string, ids map[string]int64) (tfty
 		return tftypes.NewValue(p.schema(typeName).ValueType(), nil), nil, nil, resp.Diagnostics
 	}
 	r := resp.ImportedResources[0]
-	return p.unmarshal(typeName, r.State), r.Private, p.identityIDs(typeName, r.Identity), resp.Diagnostics
+	return p.unmarshal(typeName, r.State), r.Private, p.IdentityIDs(typeName, r.Identity), resp.Diagnostics
 }
 
 // ReadIdentity refreshes a resource given its identity, as Terraform 1.12
@@ -118,7 +141,7 @@ func (p *Protocol) ReadIdentity(typeName string, state tftypes.Value, private []
 	if resp.NewState != nil {
 		newState = p.unmarshal(typeName, resp.NewState)
 	}
-	return newState, p.identityIDs(typeName, resp.NewIdentity), resp.Diagnostics
+	return newState, p.IdentityIDs(typeName, resp.NewIdentity), resp.Diagnostics
 }
 
 // Move calls MoveResourceState with a source resource's raw JSON state and
@@ -139,7 +162,7 @@ func (p *Protocol) Move(sourceProvider, sourceType string, sourceVersion int64, 
 	if resp.TargetState != nil {
 		state = p.unmarshal(targetType, resp.TargetState)
 	}
-	return state, resp.TargetPrivate, p.identityIDs(targetType, resp.TargetIdentity), resp.Diagnostics
+	return state, resp.TargetPrivate, p.IdentityIDs(targetType, resp.TargetIdentity), resp.Diagnostics
 }
 
 // ListResult is one result of a list resource, decoded.
@@ -176,7 +199,7 @@ func (p *Protocol) List(typeName string, config map[string]tftypes.Value, includ
 			Diagnostics: r.Diagnostics,
 		}
 		if r.Identity != nil {
-			res.Identity = p.identityIDs(typeName, r.Identity)
+			res.Identity = p.IdentityIDs(typeName, r.Identity)
 		}
 		if r.Resource != nil {
 			res.Resource = p.unmarshal(typeName, r.Resource)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/provider"
@@ -21,13 +22,52 @@ import (
 // source on different registries).
 func ServeInProcess(t *testing.T) string {
 	t.Helper()
-	preCheck(t)
+	return ServeInProcessWith(t, nil)
+}
+
+// ServeInProcessWith is ServeInProcess serving other providers too, by type
+// name (e.g. "k8sprobe" for KubernetesProbe), each known as
+// <ProviderHost()>/gitlabagent/<type name>.
+func ServeInProcessWith(t *testing.T, others map[string]func() (tfprotov6.ProviderServer, error)) string {
+	t.Helper()
+	servers := map[string]func() (tfprotov6.ProviderServer, error){
+		"gitlabagent": func() (tfprotov6.ProviderServer, error) { return provider.NewServer(provider.New("test")())(), nil },
+	}
+	for name, factory := range others {
+		servers[name] = factory
+	}
+	return ServeProvidersInProcess(t, servers)
+}
+
+// ServeProvidersInProcess serves exactly the given providers, by type name, as ServeInProcessWith does.
+func ServeProvidersInProcess(t *testing.T, servers map[string]func() (tfprotov6.ProviderServer, error)) string {
+	t.Helper()
+	PreCheck(t)
+	entries := map[string]any{}
+	for name, factory := range servers {
+		server, err := factory()
+		if err != nil {
+			t.Fatal(err)
+		}
+		address := ProviderHost() + "/gitlabagent/" + name
+		entries[address] = serveForReattach(t, address, server)
+	}
+	info, err := json.Marshal(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(info)
+}
+
+// serveForReattach serves one provider until the test ends and returns its
+// TF_REATTACH_PROVIDERS entry.
+func serveForReattach(t *testing.T, address string, server tfprotov6.ProviderServer) map[string]any {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig)
 	closed := make(chan struct{})
-	address := ProviderHost() + "/gitlabagent/gitlabagent"
 	go func() {
-		err := tf6server.Serve(address, provider.NewServer(provider.New("test")()),
+		err := tf6server.Serve(address, func() tfprotov6.ProviderServer { return server },
 			tf6server.WithDebug(ctx, reattach, closed),
 			tf6server.WithGoPluginLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard})),
 			tf6server.WithoutLogStderrOverride(), tf6server.WithLoggingSink(t))
@@ -40,15 +80,11 @@ func ServeInProcess(t *testing.T) string {
 		<-closed
 	})
 	config := <-reattach
-	info, err := json.Marshal(map[string]any{address: map[string]any{
+	return map[string]any{
 		"Protocol":        config.Protocol,
 		"ProtocolVersion": config.ProtocolVersion,
 		"Pid":             config.Pid,
 		"Test":            true,
 		"Addr":            map[string]string{"Network": config.Addr.Network(), "String": config.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
 	}
-	return string(info)
 }

@@ -27,6 +27,11 @@ func agentTarget(project string, agentID int64) Target {
 func (c *Client) GetAgent(ctx context.Context, project string, agentID int64) (*Agent, error) {
 	var a Agent
 	resp, err := c.send(ctx, http.MethodGet, agentPath(project, agentID), nil, &a)
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		if problem := objectProblem(resp, "agent", a.ID, agentID); problem != "" {
+			err = wrongObject(resp, http.StatusOK, problem)
+		}
+	}
 	if err != nil {
 		explained := explain(err, resp, fmt.Sprintf("read agent %d", agentID), agentTarget(project, agentID))
 		if isMissing(explained) {
@@ -46,7 +51,7 @@ func (c *Client) GetAgent(ctx context.Context, project string, agentID int64) (*
 func (c *Client) confirmAgentGone(ctx context.Context, project string, agentID int64, notFound error) error {
 	var page []*Agent
 	resp, err := c.send(ctx, http.MethodGet, projectPath(project)+"/cluster_agents", &gl.ListOptions{PerPage: 1}, &page)
-	if err == nil {
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
 		return markGone(notFound)
 	}
 	return c.notVisibleError(notFound, explain(err, resp, "list agents", Target{Project: project}),
@@ -62,6 +67,7 @@ func (c *Client) notVisibleError(notFound, check error, object, project string) 
 	}
 	out := *e
 	out.missing, out.gone = false, false
+	out.Answer = AnswerOf(check)
 	out.Summary = fmt.Sprintf("Cannot tell whether %s still exists", object)
 	checkSaid := ""
 	if m := Message(check); m != "" {
@@ -111,14 +117,23 @@ func (c *Client) ListAgents(ctx context.Context, project string) ([]*Agent, erro
 // nothing of a page but what it needs. Pages are read several at a time
 // when GitLab tells how many there are (see listPages).
 func (c *Client) ScanAgents(ctx context.Context, project string, fn func(page []Agent) bool) error {
-	first := true
+	first, noID := true, false
 	resp, err := listPages(ctx, c, projectPath(project)+"/cluster_agents", func(page []Agent) bool {
+		for i := range page {
+			if page[i].ID <= 0 {
+				noID = true
+				return false
+			}
+		}
 		if first && len(page) > 0 {
 			c.rememberProject(project, page[0].ConfigProject.ID)
 			first = false
 		}
 		return fn(page)
 	})
+	if err == nil && noID {
+		err = wrongObject(resp, http.StatusOK, "it lists an agent without an ID")
+	}
 	if err != nil {
 		return explain(err, resp, "list agents", Target{Project: project})
 	}
@@ -148,7 +163,20 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 	var a Agent
 	opt := &gl.RegisterAgentOptions{Name: gl.Ptr(name)}
 	start := time.Now()
-	resp, err := c.send(ctx, http.MethodPost, projectPath(project)+"/cluster_agents", opt, &a)
+	var resp *gl.Response
+	err = notSentContext(ctx)
+	if err == nil {
+		resp, err = c.send(ctx, http.MethodPost, projectPath(project)+"/cluster_agents", opt, &a)
+	}
+	if err = checkAnswer(resp, err, http.StatusCreated); err == nil {
+		mismatch := ""
+		if a.Name != name {
+			mismatch = fmt.Sprintf("it describes agent %q, not the agent %q asked for", a.Name, name)
+		}
+		if problem := newObjectProblem(resp, "agent", a.ID, mismatch); problem != "" {
+			err = wrongObject(resp, http.StatusCreated, problem)
+		}
+	}
 	if err == nil {
 		// A token or URL configuration for this agent, next, needs no project lookup.
 		c.rememberProject(project, a.ConfigProject.ID)
@@ -159,6 +187,10 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 	if !errors.As(explained, &e) {
 		return nil, false, explained
 	}
+	if e.NotSent {
+		e.Detail += fmt.Sprintf(" Agent %q was not registered, and nothing is left behind: run again.", name)
+		return nil, false, e
+	}
 	status := StatusCode(explained)
 	if status == http.StatusBadRequest && strings.Contains(e.GitLabMessage, nameTakenMessage) {
 		if found, lookupErr := c.findAgent(ctx, project, name); lookupErr == nil && found != nil {
@@ -166,9 +198,11 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 		}
 		return nil, false, e
 	}
-	if status != 0 && status < http.StatusInternalServerError {
+	if status != 0 && status < http.StatusInternalServerError && e.Answer == nil {
 		return nil, false, explained
 	}
+	// No answer, a 5xx, or an answer that is not GitLab's: GitLab may have
+	// registered the agent.
 	e.OutcomeUnknown = true
 	if IsInterrupted(explained) {
 		return nil, false, e
@@ -184,7 +218,11 @@ func (c *Client) RegisterAgent(ctx context.Context, project, name string) (agent
 	}
 	if found != nil {
 		e.ExistingID = found.ID
+		return nil, false, e
 	}
+	e.OutcomeUnknown = false
+	e.Detail += fmt.Sprintf(" The project's agents were checked: GitLab registered no agent named %q, so nothing "+
+		"is left behind. Run again to register it.", name)
 	return nil, false, e
 }
 
@@ -207,7 +245,7 @@ func (c *Client) findAgent(ctx context.Context, project, name string) (*Agent, e
 // configuration with it. An agent that no longer exists is not an error.
 func (c *Client) DeleteAgent(ctx context.Context, project string, agentID int64) error {
 	resp, err := c.send(ctx, http.MethodDelete, agentPath(project, agentID), nil, nil)
-	if err != nil && !isGone(resp) {
+	if err = checkAnswer(resp, err, http.StatusNoContent); err != nil && !isGone(resp) {
 		return explain(err, resp, fmt.Sprintf("delete agent %d", agentID), agentTarget(project, agentID))
 	}
 	return nil

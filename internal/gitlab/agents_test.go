@@ -292,7 +292,8 @@ func TestProjectPathsEscaped(t *testing.T) {
 				writeJSON(w, http.StatusOK, `[]`)
 				return
 			}
-			writeJSON(w, http.StatusOK, agentJSON)
+			id := r.URL.EscapedPath()[strings.LastIndex(r.URL.EscapedPath(), "/")+1:]
+			writeJSON(w, http.StatusOK, strings.Replace(agentJSON, `"id":42`, `"id":`+id, 1))
 		case http.MethodPost:
 			writeJSON(w, http.StatusCreated, agentJSON)
 		case http.MethodDelete:

@@ -65,6 +65,8 @@ type Client struct {
 	baseURL  string
 	projects projectCache
 
+	metadata metadataCache // GET /metadata, read once
+
 	mu    sync.Mutex
 	facts *instanceFacts // what GitLab told about itself, once asked
 	// certEncoding is how this GitLab takes URL-configuration certificates,
@@ -126,6 +128,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	httpClient := cleanhttp.DefaultPooledClient()
 	httpClient.Transport.(*http.Transport).TLSClientConfig = tlsConfig
+	httpClient.CheckRedirect = followReadRedirects
 
 	retries := cfg.Retries
 	if retries < 0 {
@@ -150,9 +153,11 @@ func New(cfg Config) (*Client, error) {
 		gl.WithCustomLimiter(rate.NewLimiter(rate.Inf, 0)),
 		gl.WithUserAgent(cfg.UserAgent),
 		gl.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
+		gl.WithInterceptor(markUnsent),
 		gl.WithInterceptor(transport(baseURL, cfg.RequestTimeout, rateLimitWait)),
 		gl.WithInterceptor(logRequests(cfg.Token)),
 		gl.WithInterceptor(keepErrorMessages),
+		gl.WithInterceptor(peekAnswers(cfg.Token)),
 	}
 	// The token goes in "Authorization: Bearer", which GitLab accepts for
 	// personal, project and group access tokens and for OAuth access tokens
@@ -165,12 +170,32 @@ func New(cfg Config) (*Client, error) {
 	return &Client{api: api, baseURL: baseURL}, nil
 }
 
+// maxRedirects bounds the redirects a read follows.
+const maxRedirects = 10
+
+// followReadRedirects follows the redirects of reads only: a request that
+// changes something is never sent again elsewhere (Go's client would send a
+// POST or a DELETE answered 302 on as a GET). The redirect's answer is then
+// the answer, which is not GitLab's (see checkAnswer).
+func followReadRedirects(req *http.Request, via []*http.Request) error {
+	if m := via[0].Method; m != http.MethodGet && m != http.MethodHead {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= maxRedirects {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
 // BaseURL is the API URL the client talks to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
 // CheckAuth makes one request to verify that the token is accepted.
 func (c *Client) CheckAuth(ctx context.Context) error {
-	_, resp, err := c.api.Users.CurrentUser(gl.WithContext(ctx))
+	user, resp, err := c.api.Users.CurrentUser(gl.WithContext(ctx))
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil && (user == nil || user.ID <= 0 || user.Username == "") {
+		err = wrongObject(resp, http.StatusOK, "it describes no user where GitLab sends the token's user, with its id and username")
+	}
 	if err != nil {
 		return explain(err, resp, "check the GitLab token", Target{})
 	}

@@ -99,6 +99,14 @@ type Error struct {
 	// ExistingID is the ID of an object found to exist already where a create
 	// failed (an agent of the same name), or 0.
 	ExistingID int64
+	// NotSent is set when the request failed before any of it reached
+	// GitLab (no connection, or the wait ended first): GitLab did nothing.
+	NotSent bool
+	// Answer is set when what came back is not an answer of GitLab's API.
+	Answer *UnexpectedAnswer
+	// Candidates are, after a token create whose outcome is unknown, the
+	// agent's tokens it may have created, none of them revoked.
+	Candidates []*gl.AgentToken
 	// missing is set when GitLab answered its 404 for a record it did not
 	// find, which it also answers to callers who may not see the record: a
 	// Reporter, or a non-member of a public project.
@@ -107,7 +115,9 @@ type Error struct {
 	// the object was (listing its siblings succeeded), so the object is not
 	// there. Only then may it leave state.
 	gone bool
-	err  error
+	// reason is why a repository-file request failed (see Reason), or "".
+	reason string
+	err    error
 }
 
 func (e *Error) Error() string { return e.Summary + ": " + e.Detail }
@@ -194,9 +204,16 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 		return nil
 	}
 	e := &Error{err: err, Summary: "Failed to " + action}
+	if answer := AnswerOf(err); answer != nil {
+		e.Status, e.Answer = answer.Status, answer
+		e.Detail = fmt.Sprintf("%s It does not come from GitLab's API, so nothing was taken from it for %s.",
+			answer.describe(), t.String())
+		return e
+	}
 	if resp != nil && resp.Response != nil {
 		e.Status = resp.StatusCode
 	}
+	e.NotSent = e.Status == 0 && IsNotSent(err)
 	var er *gl.ErrorResponse
 	if errors.As(err, &er) {
 		if e.Status == 0 {
@@ -256,6 +273,9 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 		e.Detail = fmt.Sprintf("GitLab answered %d for %s.%s Reads and deletes are retried automatically; a create is never repeated blindly. Run again once GitLab is healthy.", e.Status, what, said)
 	default:
 		e.Detail = fmt.Sprintf("GitLab answered %d for %s.%s", e.Status, what, said)
+	}
+	if e.NotSent {
+		e.Detail += " The request never reached GitLab, so GitLab changed nothing."
 	}
 	return e
 }

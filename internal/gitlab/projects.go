@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -65,6 +66,15 @@ func (c *Client) ProjectID(ctx context.Context, project string) (int64, error) {
 
 func (c *Client) lookUpProject(ctx context.Context, project string, l *projectLookup) {
 	p, resp, err := c.api.Projects.GetProject(project, nil, gl.WithContext(ctx))
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		id := int64(0)
+		if p != nil {
+			id = p.ID
+		}
+		if problem := projectProblem(resp, project, id); problem != "" {
+			err = wrongObject(resp, http.StatusOK, problem)
+		}
+	}
 	pc := &c.projects
 	pc.mu.Lock()
 	if err != nil {

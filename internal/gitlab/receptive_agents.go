@@ -93,7 +93,7 @@ func majorMinor(v string) ([2]int, bool) {
 }
 
 // instanceFacts asks GitLab about itself, once per client: the edition and
-// version from GET /metadata, and, if the token is an administrator's, the
+// version from GET /metadata (the client's one read of it), and, if the token is an administrator's, the
 // licence from GET /license. What cannot be read stays unknown.
 func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 	c.mu.Lock()
@@ -105,11 +105,7 @@ func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 	c.mu.Unlock()
 
 	var f instanceFacts
-	var meta struct {
-		Version    string `json:"version"`
-		Enterprise *bool  `json:"enterprise"`
-	}
-	if _, err := c.send(ctx, http.MethodGet, "metadata", nil, &meta); err == nil {
+	if meta, err := c.Metadata(ctx); err == nil {
 		f.version, f.enterprise = meta.Version, meta.Enterprise
 		if f.enterprise == nil && f.version != "" {
 			ee := strings.HasSuffix(f.version, "-ee")
@@ -120,7 +116,7 @@ func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 		var licence *struct {
 			Plan string `json:"plan"`
 		}
-		if _, err := c.send(ctx, http.MethodGet, "license", nil, &licence); err == nil {
+		if resp, err := c.send(ctx, http.MethodGet, "license", nil, &licence); checkAnswer(resp, err, http.StatusOK) == nil {
 			plan := ""
 			if licence != nil {
 				plan = strings.ToLower(licence.Plan)

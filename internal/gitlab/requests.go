@@ -43,7 +43,7 @@ func listPages[T any](ctx context.Context, c *Client, path string, fn func(items
 	fetch := func(ctx context.Context, page ...gl.RequestOptionFunc) ([]T, *gl.Response, error) {
 		var items []T
 		resp, err := c.send(ctx, http.MethodGet, path, &gl.ListOptions{PerPage: maxPerPage}, &items, page...)
-		return items, resp, err
+		return items, resp, checkAnswer(resp, err, http.StatusOK)
 	}
 	items, resp, err := fetch(ctx)
 	if err != nil || !fn(items) {

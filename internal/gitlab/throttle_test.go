@@ -23,7 +23,7 @@ func TestLone429DelaysOnlyItsOwnRequest(t *testing.T) {
 		refused  = make(chan struct{})
 	)
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v4/projects/1/cluster_agents/1" {
+		if r.URL.Path == "/api/v4/projects/1/cluster_agents/42" {
 			if refusals.Add(1) == 1 {
 				reset := time.Now().Add(time.Second).Unix()
 				w.Header().Set("RateLimit-Name", "throttle_authenticated_api")
@@ -51,19 +51,19 @@ func TestLone429DelaysOnlyItsOwnRequest(t *testing.T) {
 	ctx := context.Background()
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.GetAgent(ctx, "1", 1)
+		_, err := c.GetAgent(ctx, "1", 42)
 		done <- err
 	}()
 	<-refused
 	time.Sleep(100 * time.Millisecond) // the client has read the 429
 	const others = 30
 	for range others {
-		if _, err := c.GetAgent(ctx, "1", 2); err != nil {
-			t.Fatalf("GetAgent(2): %v", err)
+		if _, err := c.GetAgent(ctx, "2", 42); err != nil {
+			t.Fatalf("GetAgent of project 2: %v", err)
 		}
 	}
 	if err := <-done; err != nil {
-		t.Fatalf("GetAgent(1) after its 429: %v", err)
+		t.Fatalf("GetAgent of project 1 after its 429: %v", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()

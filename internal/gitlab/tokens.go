@@ -36,6 +36,9 @@ func (c *Client) listAgentTokens(ctx context.Context, project string, agentID in
 		opt := &gl.ListAgentTokensOptions{ListOptions: gl.ListOptions{PerPage: maxPerPage}}
 		batch, resp, err := c.api.ClusterAgents.ListAgentTokens(project, agentID, opt, gl.WithContext(ctx), page)
 		last = resp
+		if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+			err = checkListedTokens(resp, agentID, batch)
+		}
 		return batch, resp, err
 	})
 	if err != nil {
@@ -49,7 +52,7 @@ func (c *Client) listAgentTokens(ctx context.Context, project string, agentID in
 // IsNotFound.
 func (c *Client) GetAgentToken(ctx context.Context, project string, agentID, tokenID int64) (*gl.AgentToken, error) {
 	t, resp, err := c.api.ClusterAgents.GetAgentToken(project, agentID, tokenID, gl.WithContext(ctx))
-	if err == nil {
+	if err = checkToken(resp, err, agentID, tokenID, t); err == nil {
 		c.tokens.remember(agentID, tokenID)
 	}
 	if err != nil {
@@ -70,7 +73,7 @@ func (c *Client) confirmTokenGone(ctx context.Context, project string, agentID, 
 	tokensPath := agentPath(project, agentID) + "/tokens"
 	var page []*gl.AgentToken
 	resp, err := c.send(ctx, http.MethodGet, tokensPath, &gl.ListOptions{PerPage: 1}, &page)
-	if err == nil {
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
 		return markGone(notFound)
 	}
 	explained := explain(err, resp, fmt.Sprintf("list the tokens of agent %d", agentID), agentTarget(project, agentID))
@@ -95,6 +98,7 @@ func (c *Client) ActiveAgentTokens(ctx context.Context, project string, agentID 
 	out := make([]*gl.AgentToken, 0, len(listed))
 	for _, l := range listed {
 		t, resp, err := c.api.ClusterAgents.GetAgentToken(project, agentID, l.ID, gl.WithContext(ctx))
+		err = checkToken(resp, err, agentID, l.ID, t)
 		if isGone(resp) {
 			continue // revoked since the list, which showed the agent's tokens may be read
 		}
@@ -114,7 +118,7 @@ func (c *Client) ActiveAgentTokens(ctx context.Context, project string, agentID 
 // not an error: revoking is what was wanted.
 func (c *Client) RevokeAgentToken(ctx context.Context, project string, agentID, tokenID int64) error {
 	resp, err := c.api.ClusterAgents.RevokeAgentToken(project, agentID, tokenID, gl.WithContext(ctx))
-	if err != nil && !isGone(resp) {
+	if err = checkAnswer(resp, err, http.StatusNoContent); err != nil && !isGone(resp) {
 		return explain(err, resp, fmt.Sprintf("revoke token %d", tokenID), tokenTarget(project, agentID, tokenID))
 	}
 	return nil
@@ -131,8 +135,13 @@ func (c *Client) RevokeAgentToken(ctx context.Context, project string, agentID, 
 // reconcileCreate. The POST itself is never repeated.
 func (c *Client) CreateAgentToken(ctx context.Context, project string, agentID int64, name string, description *string) (*gl.AgentToken, error) {
 	release, err := c.tokens.lock(ctx, agentID)
+	if err == nil {
+		if err = notSentContext(ctx); err != nil {
+			release()
+		}
+	}
 	if err != nil {
-		return nil, explain(err, nil, fmt.Sprintf("create token %q", name), agentTarget(project, agentID))
+		return nil, explain(asNotSent(err), nil, fmt.Sprintf("create token %q", name), agentTarget(project, agentID))
 	}
 	defer release()
 
@@ -142,6 +151,11 @@ func (c *Client) CreateAgentToken(ctx context.Context, project string, agentID i
 	start := time.Now()
 	opt := &gl.CreateAgentTokenOptions{Name: gl.Ptr(name), Description: description}
 	t, resp, err := c.api.ClusterAgents.CreateAgentToken(project, agentID, opt, gl.WithContext(ctx))
+	if err = checkAnswer(resp, err, http.StatusCreated); err == nil {
+		if problem := newTokenProblem(resp, t, agentID, name); problem != "" {
+			err = wrongObject(resp, http.StatusCreated, problem)
+		}
+	}
 	if err == nil {
 		c.tokens.remember(agentID, t.ID)
 		return t, nil
@@ -152,7 +166,13 @@ func (c *Client) CreateAgentToken(ctx context.Context, project string, agentID i
 		explained = explain(err, resp, action, agentTarget(project, agentID))
 	}
 	status := StatusCode(explained)
+	var e *Error
 	switch {
+	case errors.As(explained, &e) && e.NotSent:
+		e.Detail += fmt.Sprintf(" Token %q was not created, and nothing is left behind: run again.", name)
+		return nil, e
+	case e != nil && e.Answer != nil:
+		return nil, c.reconcileCreate(ctx, project, agentID, name, start, explained)
 	case status == http.StatusBadRequest && strings.Contains(Message(explained), tokenLimitMessage):
 		listed, listErr := c.ActiveAgentTokens(ctx, project, agentID)
 		if listErr != nil {
@@ -160,7 +180,7 @@ func (c *Client) CreateAgentToken(ctx context.Context, project string, agentID i
 		}
 		return nil, c.tokenLimitError(project, agentID, name, listed, explained)
 	case status == 0 || status >= http.StatusInternalServerError:
-		return nil, c.reconcileCreate(ctx, project, agentID, name, description, start, explained)
+		return nil, c.reconcileCreate(ctx, project, agentID, name, start, explained)
 	}
 	return nil, explained
 }
@@ -253,86 +273,119 @@ func describeToken(t *gl.AgentToken) string {
 	if t.CreatedAt != nil {
 		created = "created " + t.CreatedAt.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("token_id %d (%q), %s, %s", t.ID, t.Name, created, lastUsed)
+	creator := "creator unknown"
+	if t.CreatedByUserID != 0 {
+		creator = fmt.Sprintf("by user %d", t.CreatedByUserID)
+	}
+	return fmt.Sprintf("token_id %d (%q), %s %s, %s", t.ID, t.Name, created, creator, lastUsed)
 }
 
 // reconcileCreate handles a POST whose outcome is unknown: GitLab may have
 // created the token and lost the answer, the only place its secret appears.
-// A token is revoked only when it can be attributed to this request beyond
-// doubt: listing the agent's tokens shows exactly one that this process
-// neither created nor read, created since the request began by GitLab's own
-// clock (the Date of the list's answer, less the time elapsed), with this
-// request's name and description, and no other such token (which would mean
-// someone else is creating tokens for the agent right now). Anything else is
-// reported with the candidates and how to revoke them by hand: a token that
-// another Terraform state may hold is never revoked.
-func (c *Client) reconcileCreate(ctx context.Context, project string, agentID int64, name string, description *string, start time.Time, explained error) error {
+// Nothing is ever revoked: no rule based on the agent's tokens can tell a
+// token this request created from one another run created meanwhile with the
+// same name, which another state holds and a cluster uses. The agent's
+// tokens are listed instead, and those that may be this request's (named
+// like it, created since the request began by GitLab's clock, neither
+// created nor read by this process) are returned as the error's Candidates.
+func (c *Client) reconcileCreate(ctx context.Context, project string, agentID int64, name string, start time.Time, explained error) error {
 	var cause *Error
 	if !errors.As(explained, &cause) {
 		return explained
 	}
 	e := *cause
 	e.OutcomeUnknown = true
-	byHand := fmt.Sprintf("Check the agent's tokens %s: a token named %q created at about %s has a secret nobody "+
-		"received; revoke it, then run again.", operateHint, name, start.UTC().Format(time.RFC3339))
 	if IsInterrupted(explained) {
-		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown. %s", cause.Detail, byHand)
+		e.Detail = fmt.Sprintf("%s Whether GitLab created token %q is unknown, and the run ended before the "+
+			"agent's tokens could be checked. Nothing was revoked. Check the agent's tokens %s for a token named "+
+			"%q created at about %s.", cause.Detail, name, operateHint, name, start.UTC().Format(time.RFC3339))
 		return &e
 	}
 	var after []*gl.AgentToken
 	resp, err := c.send(ctx, http.MethodGet, agentPath(project, agentID)+"/tokens", &gl.ListOptions{PerPage: maxPerPage}, &after)
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		err = checkListedTokens(resp, agentID, after)
+	}
 	if err != nil {
-		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown, and listing the agent's tokens to "+
-			"find out failed (%s). %s", cause.Detail, errorDetail(explain(err, resp, "list tokens", agentTarget(project, agentID))), byHand)
+		e.Detail = fmt.Sprintf("%s Whether GitLab created token %q is unknown, and listing the agent's tokens to "+
+			"find out failed (%s). Nothing was revoked. Check the agent's tokens %s for a token named %q created "+
+			"at about %s.", cause.Detail, name, errorDetail(explain(err, resp, "list tokens", agentTarget(project, agentID))),
+			operateHint, name, start.UTC().Format(time.RFC3339))
 		return &e
 	}
 	serverNow, dateErr := http.ParseTime(resp.Header.Get("Date"))
 	// The Date header has a resolution of one second.
 	since := serverNow.Add(-time.Since(start) - 2*time.Second)
-	var candidates, others []*gl.AgentToken
 	for _, t := range after {
-		if c.tokens.isKnown(agentID, t.ID) || t.CreatedAt == nil || (dateErr == nil && t.CreatedAt.Before(since)) {
+		if c.tokens.isKnown(agentID, t.ID) || t.Name != name || (dateErr == nil && t.CreatedAt != nil && t.CreatedAt.Before(since)) {
 			continue
 		}
-		if dateErr != nil || t.Name != name || t.Description != ptrValue(description) {
-			others = append(others, t)
-			continue
-		}
-		candidates = append(candidates, t)
+		e.Candidates = append(e.Candidates, t)
 	}
-	switch {
-	case len(candidates) == 0 && len(others) == 0:
-		e.Detail = fmt.Sprintf("%s The agent's tokens were checked: GitLab created no token named %q, so "+
-			"nothing is left behind. Run again to create it.", cause.Detail, name)
-	case len(candidates) == 1 && len(others) == 0:
-		t := candidates[0]
-		if err := c.RevokeAgentToken(ctx, project, agentID, t.ID); err != nil {
-			e.Detail = fmt.Sprintf("%s GitLab did create token %d (%q) but its answer, the only place its secret "+
-				"appears, was lost. Revoking that token failed (%s): revoke token %d %s, then run again.",
-				cause.Detail, t.ID, name, errorDetail(err), t.ID, operateHint)
-		} else {
-			e.Detail = fmt.Sprintf("%s GitLab did create token %d (%q) but its answer, the only place its secret "+
-				"appears, was lost; token %d was revoked so that no credential nobody holds is left behind. "+
-				"Run again to create a new token.", cause.Detail, t.ID, name, t.ID)
-		}
-	default:
-		all := append(candidates, others...)
-		lines := make([]string, 0, len(all))
-		for _, t := range all {
-			lines = append(lines, "  - "+describeToken(t))
-		}
-		e.Detail = fmt.Sprintf("%s Whether GitLab created the token is unknown, and which token it would be cannot "+
-			"be told beyond doubt: these tokens of the agent were created while the request was under way, "+
-			"possibly by another run or another Terraform state:\n%s\nNothing was revoked. Revoke the one no "+
-			"configuration holds %s (a token whose secret nobody received), then run again.",
-			cause.Detail, strings.Join(lines, "\n"), operateHint)
+	if len(e.Candidates) == 0 {
+		e.Detail = fmt.Sprintf("%s The agent's tokens were checked: GitLab created no token named %q since the "+
+			"request began, so nothing is left behind. Run again to create it.", cause.Detail, name)
+		e.OutcomeUnknown = false
+		return &e
 	}
+	lines := make([]string, 0, len(e.Candidates))
+	for _, t := range e.Candidates {
+		lines = append(lines, "  - "+describeToken(t))
+	}
+	e.Detail = fmt.Sprintf("%s Whether GitLab created token %q is unknown. These active tokens of agent %d are "+
+		"named %q and were created since the request began; one may be the token this request created, whose "+
+		"secret nobody received, or any of them may be another run's, which another configuration holds and a "+
+		"cluster may use:\n%s\nNothing was revoked: which token is whose cannot be told from GitLab's list.",
+		cause.Detail, name, agentID, name, strings.Join(lines, "\n"))
 	return &e
 }
 
-func ptrValue(s *string) string {
-	if s == nil {
-		return ""
+// checkToken checks the answer to a read of token tokenID of agent agentID.
+func checkToken(resp *gl.Response, err error, agentID, tokenID int64, t *gl.AgentToken) error {
+	if err = checkAnswer(resp, err, http.StatusOK); err != nil || resp == nil {
+		return err
 	}
-	return *s
+	var got int64
+	if t != nil {
+		got = t.ID
+	}
+	if problem := objectProblem(resp, "token", got, tokenID); problem != "" {
+		return wrongObject(resp, http.StatusOK, problem)
+	}
+	if t.AgentID != 0 && t.AgentID != agentID {
+		return wrongObject(resp, http.StatusOK, fmt.Sprintf("it describes a token of agent %d, not of agent %d", t.AgentID, agentID))
+	}
+	return nil
+}
+
+// checkListedTokens checks that a list of agent agentID's tokens holds only
+// tokens of that agent.
+func checkListedTokens(resp *gl.Response, agentID int64, list []*gl.AgentToken) error {
+	for _, t := range list {
+		switch {
+		case t == nil || t.ID <= 0:
+			return wrongObject(resp, http.StatusOK, "it lists a token without an ID")
+		case t.AgentID != 0 && t.AgentID != agentID:
+			return wrongObject(resp, http.StatusOK, fmt.Sprintf("it lists token %d of agent %d, not of agent %d", t.ID, t.AgentID, agentID))
+		}
+	}
+	return nil
+}
+
+// newTokenProblem says why a create's answer does not hold the token created
+// for agent agentID with this name and its secret, or "".
+func newTokenProblem(resp *gl.Response, t *gl.AgentToken, agentID int64, name string) string {
+	if t == nil {
+		return newObjectProblem(resp, "token", 0, "")
+	}
+	mismatch := ""
+	switch {
+	case t.AgentID != agentID:
+		mismatch = fmt.Sprintf("it describes a token of agent %d, not of agent %d", t.AgentID, agentID)
+	case t.Name != name:
+		mismatch = fmt.Sprintf("it describes token %q, not the token %q asked for", t.Name, name)
+	case t.Token == "":
+		mismatch = "it holds no token secret, which GitLab sends only in this answer"
+	}
+	return newObjectProblem(resp, "token", t.ID, mismatch)
 }

@@ -115,10 +115,11 @@ func TestCreateAgentToken_limitRaceIsExplained(t *testing.T) {
 	}
 }
 
-func TestCreateAgentToken_lostAnswerRevokesTheOrphan(t *testing.T) {
+func TestCreateAgentToken_lostAnswerRevokesNothing(t *testing.T) {
 	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
 	// A token of the same name already exists (create_before_destroy): it must
-	// survive. Terraform read it (refresh) before creating its successor.
+	// survive, and is no candidate. Terraform read it (refresh) before
+	// creating its successor.
 	old := mustCreateToken(t, mock, agentID, "rotating")
 	if _, err := client.GetAgentToken(context.Background(), testProject, agentID, old.ID); err != nil {
 		t.Fatal(err)
@@ -127,26 +128,37 @@ func TestCreateAgentToken_lostAnswerRevokesTheOrphan(t *testing.T) {
 
 	_, err := client.CreateAgentToken(context.Background(), testProject, agentID, "rotating", nil)
 	e := explained(t, err)
-	if e.Status != 502 {
-		t.Errorf("status %d, want 502", e.Status)
+	if e.Status != 502 || !e.OutcomeUnknown {
+		t.Errorf("status %d, outcome unknown %v; want 502, true", e.Status, e.OutcomeUnknown)
 	}
 	if n := mock.CountRequests("POST", tokensPattern); n != 1 {
 		t.Fatalf("saw %d POSTs; a create must never be repeated", n)
 	}
+	if n := mock.CountRequests("DELETE", tokensPattern+"/*"); n != 0 {
+		t.Errorf("saw %d revocations, want none", n)
+	}
 	orphanID := old.ID + 1
 	orphan, ok := mock.Token(orphanID)
-	if !ok || orphan.Name != "rotating" {
-		t.Fatalf("the mock did not create token %d despite AfterCommit", orphanID)
-	}
-	if orphan.Status != "revoked" {
-		t.Errorf("orphaned token %d is %s, want revoked", orphanID, orphan.Status)
+	if !ok || orphan.Name != "rotating" || orphan.Status != "active" {
+		t.Fatalf("token %d created despite the lost answer: %+v, want an active token left as it is", orphanID, orphan)
 	}
 	if tok, _ := mock.Token(old.ID); tok.Status != "active" {
 		t.Errorf("pre-existing token %d of the same name is %s; it must stay active", old.ID, tok.Status)
 	}
-	want := "GitLab did create token " + strconv.FormatInt(orphanID, 10) + ` ("rotating")`
-	if !strings.Contains(e.Detail, want) || !strings.Contains(e.Detail, "was revoked") {
-		t.Errorf("detail does not report the revoked orphan:\n%s", e.Detail)
+	if len(e.Candidates) != 1 || e.Candidates[0].ID != orphanID || e.Candidates[0].CreatedByUserID == 0 {
+		t.Errorf("candidates %+v, want token %d with its creator", e.Candidates, orphanID)
+	}
+	for _, want := range []string{
+		"Nothing was revoked",
+		"token_id " + strconv.FormatInt(orphanID, 10) + ` ("rotating"), created `,
+		"by user ",
+	} {
+		if !strings.Contains(e.Detail, want) {
+			t.Errorf("detail lacks %q:\n%s", want, e.Detail)
+		}
+	}
+	if strings.Contains(e.Detail, "token_id "+strconv.FormatInt(old.ID, 10)+" ") {
+		t.Errorf("detail names the token this process read:\n%s", e.Detail)
 	}
 	assertNoSecret(t, mock, err)
 }
@@ -171,11 +183,13 @@ func TestCreateAgentToken_lostAnswerNeverRevokesWhatAnotherStateMayHold(t *testi
 	if n := len(mock.ActiveTokens(agentID)); n != 2 {
 		t.Errorf("%d active tokens, want 2 (nothing revoked)", n)
 	}
+	if len(e.Candidates) != 2 {
+		t.Errorf("%d candidates, want 2", len(e.Candidates))
+	}
 	for _, want := range []string{
 		"Nothing was revoked",
 		`token_id ` + strconv.FormatInt(other.ID, 10) + ` ("rotating")`,
 		`token_id ` + strconv.FormatInt(other.ID+1, 10) + ` ("rotating")`,
-		"Operate > Kubernetes clusters",
 	} {
 		if !strings.Contains(e.Detail, want) {
 			t.Errorf("detail lacks %q:\n%s", want, e.Detail)
@@ -184,8 +198,9 @@ func TestCreateAgentToken_lostAnswerNeverRevokesWhatAnotherStateMayHold(t *testi
 	assertNoSecret(t, mock, err)
 }
 
-// Two creates for one agent in one process, the second's answer lost: the
-// first (which state holds) survives, the second's orphan is revoked.
+// Two creates for one agent in one process run one after the other; the
+// second's answer is lost: nothing is revoked, and the token the first
+// create returned (which state holds) is no candidate.
 func TestCreateAgentToken_serializedCreatesWithALostAnswer(t *testing.T) {
 	t.Parallel()
 	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "production")
@@ -202,21 +217,23 @@ func TestCreateAgentToken_serializedCreatesWithALostAnswer(t *testing.T) {
 		}()
 	}
 	var held *gl.AgentToken
-	failures := 0
+	var failed *Error
 	for range 2 {
 		r := <-results
 		if r.err != nil {
-			failures++
+			failed = explained(t, r.err)
 			continue
 		}
 		held = r.tok
 	}
-	if held == nil || failures != 1 {
-		t.Fatalf("want one create to succeed and one to fail, got held=%v failures=%d", held, failures)
+	if held == nil || failed == nil {
+		t.Fatalf("want one create to succeed and one to fail, got held=%v failed=%v", held, failed)
 	}
-	active := mock.ActiveTokens(agentID)
-	if len(active) != 1 || active[0].ID != held.ID {
-		t.Errorf("active tokens %+v, want only the one state holds (%d)", active, held.ID)
+	if n := len(mock.ActiveTokens(agentID)); n != 2 {
+		t.Errorf("%d active tokens, want 2: nothing revoked", n)
+	}
+	if len(failed.Candidates) != 1 || failed.Candidates[0].ID == held.ID {
+		t.Errorf("candidates %+v, want only the lost create's token, not %d", failed.Candidates, held.ID)
 	}
 }
 

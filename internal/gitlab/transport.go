@@ -42,7 +42,7 @@ func (e *TimeoutError) Error() string {
 }
 
 // droppedError is a connection that failed (reset, EOF, no answer) during an
-// idempotent request: retried like a 5xx. Errors of other methods are not
+// idempotent request or a GraphQL query: retried like a 5xx. Errors of other methods are not
 // wrapped, so they are never repeated blindly.
 type droppedError struct{ err error }
 
@@ -325,7 +325,7 @@ func attempt(next http.RoundTripper, req *http.Request, body []byte, timeout tim
 		if parent.Err() != nil {
 			return nil, parent.Err()
 		}
-		if idempotent(req.Method) || isDialError(err) {
+		if isRepeatable(parent, req.Method) || isDialError(err) {
 			return nil, &droppedError{err: err}
 		}
 		return nil, err
@@ -393,12 +393,16 @@ func isDialError(err error) bool {
 }
 
 // checkRetry decides which failed attempts client-go's retry loop repeats:
-// a 5xx or a dropped connection only for idempotent methods, a connection
+// a 5xx or a dropped connection only for idempotent methods and GraphQL
+// queries (isRepeatable), a connection
 // that could not be made for every method. A 429 reaching it was already
 // waited out by transport for as long as allowed. Timeouts and cancellation
 // end the request.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
+		if err != nil {
+			return false, err // which wraps ctx's error, and tells whether the request was sent
+		}
 		return false, ctx.Err()
 	}
 	if err != nil {
@@ -410,7 +414,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return errors.As(err, &dropped), nil
 	}
 	if resp.StatusCode == 0 || resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented {
-		return resp.Request == nil || idempotent(resp.Request.Method), nil
+		return resp.Request == nil || isRepeatable(ctx, resp.Request.Method), nil
 	}
 	return false, nil
 }

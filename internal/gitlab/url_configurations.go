@@ -110,6 +110,14 @@ func urlConfigurationTarget(project string, agentID, id int64) Target {
 func (c *Client) ListURLConfigurations(ctx context.Context, project string, agentID int64) ([]*URLConfiguration, error) {
 	var list []*URLConfiguration
 	resp, err := c.send(ctx, http.MethodGet, urlConfigurationsPath(project, agentID), nil, &list)
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		for _, u := range list {
+			if u == nil || u.ID <= 0 || u.AgentID != agentID {
+				err = wrongObject(resp, http.StatusOK, fmt.Sprintf("it lists a URL configuration that is not one of agent %d", agentID))
+				break
+			}
+		}
+	}
 	if err != nil {
 		action := fmt.Sprintf("list the URL configurations of agent %d", agentID)
 		target := agentTarget(project, agentID)
@@ -134,6 +142,15 @@ func (c *Client) ListURLConfigurations(ctx context.Context, project string, agen
 func (c *Client) GetURLConfiguration(ctx context.Context, project string, agentID, id int64) (*URLConfiguration, error) {
 	var u URLConfiguration
 	resp, err := c.send(ctx, http.MethodGet, fmt.Sprintf("%s/%d", urlConfigurationsPath(project, agentID), id), nil, &u)
+	if err = checkAnswer(resp, err, http.StatusOK); err == nil {
+		problem := objectProblem(resp, "URL configuration", u.ID, id)
+		if problem == "" && u.AgentID != agentID {
+			problem = fmt.Sprintf("it describes a URL configuration of agent %d, not of agent %d", u.AgentID, agentID)
+		}
+		if problem != "" {
+			err = wrongObject(resp, http.StatusOK, problem)
+		}
+	}
 	if err == nil {
 		c.sawEncoding(u.decodeCertificates())
 		return &u, nil
@@ -192,6 +209,14 @@ func configurationGone(notFound error, project string, agentID, id int64, list [
 // agent's configurations are listed, and one matching the request is taken as
 // the one this request created.
 func (c *Client) CreateURLConfiguration(ctx context.Context, project string, agentID int64, opt *CreateURLConfigurationOptions) (*URLConfiguration, error) {
+	u, _, err := c.CreateOrRecoverURLConfiguration(ctx, project, agentID, opt)
+	return u, err
+}
+
+// CreateOrRecoverURLConfiguration is CreateURLConfiguration, and also
+// reports whether the configuration returned was found by listing the
+// agent's configurations after the create's answer was lost (recovered).
+func (c *Client) CreateOrRecoverURLConfiguration(ctx context.Context, project string, agentID int64, opt *CreateURLConfigurationOptions) (u *URLConfiguration, recovered bool, err error) {
 	action := fmt.Sprintf("create the URL configuration of agent %d", agentID)
 	target := urlConfigurationTarget(project, agentID, 0)
 	form := c.encodingToSend()
@@ -207,29 +232,53 @@ func (c *Client) CreateURLConfiguration(ctx context.Context, project string, age
 	if err == nil {
 		c.sawEncoding(form)
 		u.decodeCertificates()
-		return u, nil
+		return u, false, nil
 	}
 	if routeMissing(resp) || plainNotFound(resp) {
 		// A missing agent is "404 Not found"; "404 Not Found" here is the gate.
-		return nil, c.unavailableError(ctx, err, resp, action, target)
+		return nil, false, c.unavailableError(ctx, err, resp, action, target)
 	}
 	explained := explainURLConfiguration(err, resp, action, target)
 	status := StatusCode(explained)
+	var e *Error
 	switch {
+	case errors.As(explained, &e) && e.NotSent:
+		e.Detail += fmt.Sprintf(" The URL configuration of agent %d was not created, and nothing is left behind: run again.", agentID)
+		return nil, false, e
+	case e != nil && e.Answer != nil:
+		// Not GitLab's answer: GitLab may have created the configuration.
+		u, err := c.reconcileURLConfiguration(ctx, project, agentID, opt, explained)
+		return u, u != nil, err
 	case status == http.StatusBadRequest && strings.Contains(Message(explained), alreadyExistsMessage):
-		return nil, c.alreadyExistsError(ctx, project, agentID, explained)
+		return nil, false, c.alreadyExistsError(ctx, project, agentID, explained)
 	case status == http.StatusBadRequest && refused != nil && refusedAsNotPEM(Message(explained)):
-		return nil, refusedInBothForms(refused, explained, form)
+		return nil, false, refusedInBothForms(refused, explained, form)
 	case status == 0 || status >= http.StatusInternalServerError:
-		return c.reconcileURLConfiguration(ctx, project, agentID, opt, explained)
+		u, err := c.reconcileURLConfiguration(ctx, project, agentID, opt, explained)
+		return u, u != nil, err
 	}
-	return nil, explained
+	return nil, false, explained
 }
 
 // postURLConfiguration sends one create request as it is.
 func (c *Client) postURLConfiguration(ctx context.Context, project string, agentID int64, wire *CreateURLConfigurationOptions) (*URLConfiguration, *gl.Response, error) {
 	var u URLConfiguration
+	if err := notSentContext(ctx); err != nil {
+		return nil, nil, err
+	}
 	resp, err := c.send(ctx, http.MethodPost, urlConfigurationsPath(project, agentID), wire, &u)
+	if err = checkAnswer(resp, err, http.StatusCreated); err == nil {
+		mismatch := ""
+		switch {
+		case u.AgentID != agentID:
+			mismatch = fmt.Sprintf("it describes a URL configuration of agent %d, not of agent %d", u.AgentID, agentID)
+		case u.URL != wire.URL:
+			mismatch = fmt.Sprintf("it describes a URL configuration for %q, not the %q asked for", u.URL, wire.URL)
+		}
+		if problem := newObjectProblem(resp, "URL configuration", u.ID, mismatch); problem != "" {
+			err = wrongObject(resp, http.StatusCreated, problem)
+		}
+	}
 	if err != nil {
 		return nil, resp, err
 	}
@@ -257,7 +306,7 @@ func refusedInBothForms(first, second error, secondForm certificateEncoding) err
 // receptive agents were turned off is: the configuration may still exist.
 func (c *Client) DeleteURLConfiguration(ctx context.Context, project string, agentID, id int64) error {
 	resp, err := c.send(ctx, http.MethodDelete, fmt.Sprintf("%s/%d", urlConfigurationsPath(project, agentID), id), nil, nil)
-	if err == nil {
+	if err = checkAnswer(resp, err, http.StatusNoContent); err == nil {
 		return nil
 	}
 	action := fmt.Sprintf("delete URL configuration %d", id)

@@ -49,8 +49,16 @@ const (
 // checkTokenAccess applies the state and scopes of the request's token, once its user is known: an
 // expired or revoked token answers 401 invalid_token, a read_api token anything but GET (or HEAD) 403
 // insufficient_scope. Tokens seeded in a user's Tokens have the api scope and never expire.
+//
+// Tokens created through POST /user/personal_access_tokens are checked the same way, their expiry by the
+// server clock. DELETE /personal_access_tokens/self accepts a token of any scope
+// (allow_access_with_scope(all_available_scopes) in lib/api/personal_access_tokens/self_revocation.rb).
 func (s *Server) checkTokenAccess(req *apiRequest) *response {
-	t, limited := s.st.tokenLimits[credential(req.r, req.params)]
+	secret := credential(req.r, req.params)
+	t, limited := s.st.tokenLimits[secret]
+	if pt := s.st.pats.bySecret[secret]; pt != nil {
+		t, limited = SeedAccessToken{Token: secret, Scopes: pt.scopes, State: pt.state(s.timestamp())}, true
+	}
 	if !limited {
 		return nil
 	}
@@ -64,10 +72,17 @@ func (s *Server) checkTokenAccess(req *apiRequest) *response {
 		resp.header.Set("WWW-Authenticate", `Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="`+desc+`"`)
 		return resp
 	}
-	if len(t.Scopes) == 0 || slices.Contains(t.Scopes, "api") {
+	if req.route.kind == routePATSelf || len(t.Scopes) == 0 || slices.Contains(t.Scopes, "api") {
 		return nil
 	}
 	if req.method == http.MethodGet && slices.Contains(t.Scopes, "read_api") {
+		return nil
+	}
+	if req.method == http.MethodGet && req.route != nil && (req.route.kind == routeMetadata || req.route.kind == routeVersion) &&
+		slices.ContainsFunc(t.Scopes, func(scope string) bool { return slices.Contains(metadataScopes, scope) }) {
+		return nil
+	}
+	if req.method == http.MethodGet && req.route != nil && req.route.kind == routeUser && slices.Contains(t.Scopes, "read_user") {
 		return nil
 	}
 	// scope lists every scope registered for the endpoint, joined with a space: for every endpoint

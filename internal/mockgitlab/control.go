@@ -26,6 +26,11 @@ type controlSettings struct {
 	Licence                *string         `json:"licence"`
 	CertificateEncoding    *string         `json:"certificate_encoding"`
 	GitLabVersion          *string         `json:"gitlab_version"`
+	PATsRestricted         *bool           `json:"personal_access_tokens_restricted"`
+	KASEnabled             *bool           `json:"kas_enabled"`
+	KASExternalURL         *string         `json:"kas_external_url"`
+	KASExternalK8sProxyURL *string         `json:"kas_external_k8s_proxy_url"`
+	KASVersion             *string         `json:"kas_version"`
 }
 
 // apply changes settings by the fields present in c.
@@ -48,6 +53,21 @@ func (c controlSettings) apply(settings SeedSettings) SeedSettings {
 	if c.GitLabVersion != nil {
 		settings.GitLabVersion = *c.GitLabVersion
 	}
+	if c.PATsRestricted != nil {
+		settings.PersonalAccessTokensRestricted = *c.PATsRestricted
+	}
+	if c.KASEnabled != nil {
+		settings.KASDisabled = !*c.KASEnabled
+	}
+	if c.KASExternalURL != nil {
+		settings.KASExternalURL = *c.KASExternalURL
+	}
+	if c.KASExternalK8sProxyURL != nil {
+		settings.KASExternalK8sProxyURL = *c.KASExternalK8sProxyURL
+	}
+	if c.KASVersion != nil {
+		settings.KASVersion = *c.KASVersion
+	}
 	return settings
 }
 
@@ -62,18 +82,35 @@ func (c controlSettings) apply(settings SeedSettings) SeedSettings {
 //	DELETE /-/mock/url_configurations/{id}  delete a URL configuration out of band (is_receptive follows)
 //	PUT    /-/mock/projects/{id}/members/{username}  {"role":"reporter"}: set a member's role; "" or null removes
 //	POST   /-/mock/projects/{id}/rename  {"path_with_namespace":"group/new"}: rename or move a project
+//	GET    /-/mock/projects/{id}/files/{path}  a file on the default branch: {"file_path","content","last_commit_id"}
+//	PUT    /-/mock/projects/{id}/files/{path}  {"content":"…","username":"developer","commit_message":"…"}: write
+//	                                      it on the default branch as that user's git push (default root)
+//	DELETE /-/mock/projects/{id}/files/{path}  optional {"username","commit_message"}: delete it by a push
+//	PUT    /-/mock/projects/{id}/protected_branches/{branch}  {"push_access":"developer|maintainer|no_one"}
+//	DELETE /-/mock/projects/{id}/protected_branches/{branch}  unprotect the branch
 //	POST   /-/mock/agents/{id}/tokens    {"name":"…","description":"…","created_by_user_id":2}: an active token
 //	                                      created as before GitLab 16.2, past the two-active-tokens limit
 //	PUT    /-/mock/settings              {"receptive_agents":bool,"legacy_revoked_token_get":bool,
 //	                                      "rate_limit":{"requests":N,"per_seconds":S} (null or 0 requests: off),
 //	                                      "rate_limit_headers_always":bool,
 //	                                      "edition":"ce|ee","licence":"free|premium|ultimate",
-//	                                      "certificate_encoding":"pem|base64","gitlab_version":"17.6.2"};
-//	                                      answers every setting
+//	                                      "certificate_encoding":"pem|base64","gitlab_version":"17.6.2",
+//	                                      "kas_enabled":bool,"kas_external_url":"wss://…",
+//	                                      "kas_external_k8s_proxy_url":"https://…","kas_version":"17.6.2"}
+//	                                      ("" for a KAS URL or version: the default); answers every setting
+//	GET    /-/mock/agents/{id}/connections  the agent's agentk connections
+//	POST   /-/mock/agents/{id}/connections  agentk connects: {"version","commit","pod_namespace","pod_name",
+//	                                      "connection_id","connected_at","warnings":[{"message","type"}]},
+//	                                      every field optional; answers the connection
+//	DELETE /-/mock/agents/{id}/connections  every agentk of the agent disconnects
+//	DELETE /-/mock/agents/{id}/connections/{connection_id}  one agentk disconnects
+//	PUT    /-/mock/kas                   {"reachable":false}: GitLab cannot reach KAS (connections null plus
+//	                                      "GRPC::Unavailable" in GraphQL, kas.version null); true restores
 //	POST   /-/mock/faults                inject a Fault (snake_case JSON): {"method","pattern","status","count",
-//	                                      "after_commit","body","headers","drop","delay_ms"}; status is
-//	                                      required unless drop or delay_ms is set, and not allowed with drop
-//	                                      (Fault says what drop and delay_ms do)
+//	                                      "after_commit","body","headers","drop","delay_ms","answer"}; status
+//	                                      is required unless drop, delay_ms or answer is set, and not allowed
+//	                                      with drop (Fault says what drop and delay_ms do; answer is one of
+//	                                      html, redirect, empty_object, empty_list, wrong_id: FaultAnswers)
 //	DELETE /-/mock/faults                clear faults
 //
 // The rate-limit mode plays GitLab's throttle_authenticated_api: per user, fixed windows of per_seconds
@@ -169,12 +206,16 @@ func (s *Server) serveControl(r *http.Request) *response {
 			s.legacyRevokedTokenGet = *body.LegacyRevokedTokenGet
 		}
 		current := map[string]any{
-			"receptive_agents":         s.settings.ReceptiveAgents,
-			"legacy_revoked_token_get": s.legacyRevokedTokenGet,
-			"edition":                  s.settings.Edition,
-			"licence":                  s.settings.Licence,
-			"certificate_encoding":     s.settings.CertificateEncoding,
-			"gitlab_version":           s.settings.GitLabVersion,
+			"receptive_agents":           s.settings.ReceptiveAgents,
+			"legacy_revoked_token_get":   s.legacyRevokedTokenGet,
+			"edition":                    s.settings.Edition,
+			"licence":                    s.settings.Licence,
+			"certificate_encoding":       s.settings.CertificateEncoding,
+			"gitlab_version":             s.settings.GitLabVersion,
+			"kas_enabled":                !s.settings.KASDisabled,
+			"kas_external_url":           s.settings.KASExternalURL,
+			"kas_external_k8s_proxy_url": s.settings.KASExternalK8sProxyURL,
+			"kas_version":                s.settings.KASVersion,
 		}
 		current["rate_limit"], current["rate_limit_headers_always"] = s.rateLimitSetting(), s.rate.headersAlways
 		s.mu.Unlock()
@@ -196,6 +237,9 @@ func (s *Server) serveControl(r *http.Request) *response {
 			return noContent()
 		}
 		return controlMethodNotAllowed()
+	}
+	if resp := s.serveKASControl(r, segs); resp != nil {
+		return resp
 	}
 	if resp := s.serveOutOfBand(r, segs); resp != nil {
 		return resp

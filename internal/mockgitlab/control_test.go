@@ -79,12 +79,12 @@ func TestControlAgentsSettingsFaults(t *testing.T) {
 	b := e.mustAgent(20, "agent-2")
 	cfgPath := fmt.Sprintf("/projects/20/cluster_agents/%d/url_configurations", b.ID)
 	r := e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"receptive_agents":false}`})
-	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":false}`)
+	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":false}`)
 	expect(t, e.get(cfgPath, tokMaintainer), 404, `{"message":"404 Not Found"}`)
 	r = e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"legacy_revoked_token_get":true}`})
-	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":true,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":false}`)
+	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":true,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":false}`)
 	expect(t, e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"receptive_agents":true}`}), 200,
-		`{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":true,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
+		`{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":true,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
 	expectStatus(t, e.get(cfgPath, tokMaintainer), 200)
 	expectStatus(t, e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"receptive":true}`}), 400)
 

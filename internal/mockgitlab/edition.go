@@ -12,8 +12,8 @@ import (
 //     receptive_cluster_agents_enabled setting, else every URL-configuration endpoint answers
 //     {"message":"404 Not Found"};
 //   - before GitLab 17.4 neither edition has URL configurations or is_receptive;
-//   - GET /metadata tells every user the edition and version; GET /license (EE only) tells
-//     administrators the licence.
+//   - GET /metadata (15.2+) tells every user the edition (15.6+), the version and KAS (kas.go); GET
+//     /license (EE only) tells administrators the licence.
 
 // receptiveAgentsMinor is GitLab 17.4, which brought URL configurations (receptive agents).
 const (
@@ -38,6 +38,10 @@ func (s *Server) serves(kind routeKind) bool {
 		return s.hasReceptiveAgents()
 	case routeLicense:
 		return s.settings.Edition == EditionEE
+	case routeUserPATs:
+		return s.versionAtLeast(userPATsSince)
+	case routeMetadata:
+		return s.versionAtLeast(metadataSince)
 	}
 	return true
 }
@@ -55,32 +59,6 @@ func (s *Server) renderAgent(a *agent) agentJSON {
 		out.IsReceptive = nil
 	}
 	return out
-}
-
-// metadataJSON is the GET /metadata answer (GitLab 15.2 and later).
-type metadataJSON struct {
-	Version    string      `json:"version"`
-	Revision   string      `json:"revision"`
-	KAS        metadataKAS `json:"kas"`
-	Enterprise bool        `json:"enterprise"`
-}
-
-// metadataKAS describes the agent server (KAS); the mock has none.
-type metadataKAS struct {
-	Enabled             bool    `json:"enabled"`
-	ExternalURL         *string `json:"externalUrl"`
-	ExternalK8sProxyURL *string `json:"externalK8sProxyUrl"`
-	Version             *string `json:"version"`
-}
-
-// getMetadata serves GET /metadata: the version ("-ee" on Enterprise Edition) and the edition.
-func (s *Server) getMetadata(*apiRequest) *response {
-	version := s.settings.GitLabVersion
-	ee := s.settings.Edition == EditionEE
-	if ee {
-		version += "-ee"
-	}
-	return jsonResponse(http.StatusOK, metadataJSON{Version: version, Revision: "mock", Enterprise: ee})
 }
 
 // licenseJSON is GET /license's answer, GitLab's GitlabLicenseWithActiveUsers entity

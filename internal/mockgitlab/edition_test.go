@@ -81,8 +81,11 @@ func TestCommunityEdition(t *testing.T) {
 	}
 
 	// Metadata says Community Edition, which has no licence API.
+	if err := e.srv.SetSettings(SeedSettings{Edition: EditionCE, KASDisabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	expect(t, e.get("/metadata", tokDeveloper), 200,
-		`{"version":"19.0.0","revision":"mock","kas":{"enabled":false,"externalUrl":null,"externalK8sProxyUrl":null,"version":null},"enterprise":false}`)
+		`{"version":"19.0.0","revision":"6f1c2a9b3d4","kas":{"enabled":false,"externalUrl":null,"externalK8sProxyUrl":null,"version":null},"enterprise":false}`)
 	expect(t, e.get("/license", tokRoot), 404, `{"error":"404 Not Found"}`)
 }
 
@@ -382,10 +385,10 @@ func TestControlSettingsEdition(t *testing.T) {
 		return e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: body})
 	}
 	expect(t, put(`{"edition":"ce"}`), 200,
-		`{"certificate_encoding":"pem","edition":"ce","gitlab_version":"19.0.0","legacy_revoked_token_get":false,"licence":"free","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
+		`{"certificate_encoding":"pem","edition":"ce","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":false,"licence":"free","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
 	expect(t, e.get(cfgs, tokMaintainer), 404, `{"error":"404 Not Found"}`)
 	expect(t, put(`{"edition":"ee","licence":"premium"}`), 200,
-		`{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":false,"licence":"premium","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
+		`{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":false,"licence":"premium","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
 	expect(t, e.get(cfgs, tokMaintainer), 404, `{"message":"404 Not Found"}`)
 	expectStatus(t, put(`{"licence":"ultimate","certificate_encoding":"base64","gitlab_version":"17.8.1"}`), 200)
 	expect(t, e.get(cfgs, tokMaintainer), 200, "[]")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,148 @@ type Fault struct {
 	Headers     map[string]string `json:"headers"`      // e.g. {"RateLimit-Reset": "<unix>", "Retry-After": "1"}
 	Drop        bool              `json:"drop"`         // close the connection without an answer; Status, Body and Headers are ignored
 	DelayMS     int               `json:"delay_ms"`     // answer this many milliseconds late; negative values mean 0
+	Answer      string            `json:"answer"`       // an answer that is not GitLab's API's: see FaultAnswers
+}
+
+// Answers that are not GitLab's, as something else on the way to it gives them (a proxy's sign-in page, a
+// captive portal, a web server or load balancer answering in GitLab's place). With AfterCommit the request
+// is handled first (the change happens) and this is its answer; without, nothing is handled. Status, when
+// set, replaces the answer's status.
+const (
+	// AnswerHTML is 200 with an HTML sign-in page.
+	AnswerHTML = "html"
+	// AnswerRedirect is 302 to /users/sign_in, where the mock serves GitLab's HTML sign-in page.
+	AnswerRedirect = "redirect"
+	// AnswerEmptyObject is `{}` with the real answer's status (after commit), else 200.
+	AnswerEmptyObject = "empty_object"
+	// AnswerEmptyList is `[]` with the real answer's status (after commit), else 200.
+	AnswerEmptyList = "empty_list"
+	// AnswerWrongID is the real answer about another object: every "id" at its top level (the object's,
+	// or each listed object's) raised by WrongIDOffset; a repository file's "file_path" moved under
+	// WrongFileDir; in a GraphQL answer, every global ID ("gid://gitlab/<Type>/<id>") raised by
+	// WrongIDOffset. The request is always handled.
+	AnswerWrongID = "wrong_id"
+)
+
+// FaultAnswers lists the values of Fault.Answer.
+var FaultAnswers = []string{AnswerHTML, AnswerRedirect, AnswerEmptyObject, AnswerEmptyList, AnswerWrongID}
+
+// WrongIDOffset is what AnswerWrongID adds to each ID.
+const WrongIDOffset = 1000
+
+// WrongFileDir is the directory AnswerWrongID moves a file's path under: "a/b.yaml" becomes
+// "wrong-id/a/b.yaml", another file.
+const WrongFileDir = "wrong-id"
+
+// signInPage is the start of GitLab's HTML sign-in page, which proxies in front of it, or GitLab's web UI
+// reached in place of its API, answer with.
+const signInPage = `<!DOCTYPE html>
+<html class="" lang="en">
+<head prefix="og: http://ogp.me/ns#">
+<meta charset="utf-8">
+<title>Sign in · GitLab</title>
+</head>
+<body class="login-page"><form action="/users/sign_in" method="post"><input type="hidden" name="authenticity_token" value="mock-csrf-0000"></form></body>
+</html>
+`
+
+// signInPath is where GitLab's web UI signs users in.
+const signInPath = "/users/sign_in"
+
+// signInResponse is GitLab's HTML sign-in page.
+func signInResponse() *response {
+	h := http.Header{}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	return &response{status: http.StatusOK, header: h, body: []byte(signInPage)}
+}
+
+// answerResponse builds a fault's answer that is not GitLab's API's. committed is the real answer when
+// the request was handled, nil otherwise.
+func answerResponse(f *Fault, committed *response) *response {
+	var resp *response
+	switch f.Answer {
+	case AnswerHTML:
+		resp = signInResponse()
+	case AnswerRedirect:
+		h := http.Header{}
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Location", signInPath)
+		resp = &response{status: http.StatusFound, header: h,
+			body: []byte(`<html><body>You are being <a href="` + signInPath + `">redirected</a>.</body></html>`)}
+	case AnswerEmptyObject, AnswerEmptyList:
+		body := "{}"
+		if f.Answer == AnswerEmptyList {
+			body = "[]"
+		}
+		resp = &response{status: http.StatusOK, header: http.Header{}, body: []byte(body)}
+		resp.header.Set("Content-Type", "application/json")
+		if committed != nil && committed.status < 300 {
+			resp.status = committed.status
+		}
+	case AnswerWrongID:
+		resp = committed
+		if resp != nil {
+			resp = &response{status: committed.status, header: committed.header, body: withWrongIDs(committed.body)}
+		}
+	}
+	if resp == nil {
+		resp = &response{status: http.StatusInternalServerError, header: http.Header{}}
+	}
+	if f.Status != 0 {
+		resp.status = f.Status
+	}
+	return resp
+}
+
+// withWrongIDs raises the top-level "id" of a JSON object, or of each object of a JSON list, and moves
+// a top-level "file_path" under WrongFileDir. In a GraphQL answer ({"data":…}) it raises every global ID.
+func withWrongIDs(body []byte) []byte {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return body
+	}
+	shift := func(o any) {
+		if m, ok := o.(map[string]any); ok {
+			if id, ok := m["id"].(float64); ok {
+				m["id"] = int64(id) + WrongIDOffset
+			}
+			if p, ok := m["file_path"].(string); ok {
+				m["file_path"] = WrongFileDir + "/" + p
+			}
+			if data, ok := m["data"]; ok {
+				m["data"] = withWrongGlobalIDs(data)
+			}
+		}
+	}
+	if list, ok := v.([]any); ok {
+		for _, o := range list {
+			shift(o)
+		}
+	} else {
+		shift(v)
+	}
+	return marshalJSON(v)
+}
+
+// withWrongGlobalIDs raises the number of every GraphQL global ID ("gid://gitlab/<Type>/<id>") in v.
+func withWrongGlobalIDs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = withWrongGlobalIDs(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = withWrongGlobalIDs(e)
+		}
+	case string:
+		if i := strings.LastIndex(x, "/"); strings.HasPrefix(x, "gid://gitlab/") && i > 0 {
+			if id, err := strconv.ParseInt(x[i+1:], 10, 64); err == nil {
+				return x[:i+1] + strconv.FormatInt(id+WrongIDOffset, 10)
+			}
+		}
+	}
+	return v
 }
 
 // InjectFault queues a fault. Faults are matched in the order they were injected.
@@ -42,7 +185,7 @@ func (s *Server) InjectFault(f Fault) {
 	if f.DelayMS < 0 {
 		f.DelayMS = 0
 	}
-	noStatus := f.Status == 0 && (f.Drop || f.DelayMS > 0)
+	noStatus := f.Status == 0 && (f.Drop || f.DelayMS > 0 || f.Answer != "")
 	if (f.Status < 100 || f.Status > 599) && !noStatus {
 		f.Status = http.StatusInternalServerError
 	}
@@ -92,6 +235,8 @@ func applyFault(f *Fault, committed *response) *response {
 	delay := time.Duration(f.DelayMS) * time.Millisecond
 	var resp *response
 	switch {
+	case f.Answer != "":
+		resp = answerResponse(f, committed)
 	case f.Drop:
 		resp = &response{drop: true}
 	case f.Status != 0:
@@ -150,12 +295,18 @@ func checkFault(f Fault) string {
 		return "count must be at least 1"
 	case f.DelayMS < 0:
 		return "delay_ms must not be negative"
-	case f.Drop && (f.Status != 0 || f.Body != "" || len(f.Headers) > 0):
-		return "a drop fault sends no answer: leave out status, body and headers"
+	case f.Drop && (f.Status != 0 || f.Body != "" || len(f.Headers) > 0 || f.Answer != ""):
+		return "a drop fault sends no answer: leave out status, body, headers and answer"
+	case f.Answer != "" && !slices.Contains(FaultAnswers, f.Answer):
+		return "answer must be one of " + strings.Join(FaultAnswers, ", ")
+	case f.Answer != "" && (f.Body != "" || len(f.Headers) > 0):
+		return "an answer fault brings its own body and headers: leave out body and headers"
+	case f.Answer != "" && f.Status == 0:
+		return ""
 	case f.Drop || (f.DelayMS > 0 && f.Status == 0):
 		return ""
 	case f.Status < 100 || f.Status > 599:
-		return "status must be an HTTP status code (100-599), unless drop or delay_ms is set"
+		return "status must be an HTTP status code (100-599), unless drop, delay_ms or answer is set"
 	}
 	return ""
 }

@@ -2,7 +2,9 @@ package mockgitlab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -283,7 +285,12 @@ func TestControlFaultValidation(t *testing.T) {
 		{`{"delay_ms":0}`, 400, "status must be an HTTP status code"},
 		{`{"delay_ms":"soon"}`, 400, "invalid JSON body"},
 		{`{"drop":"yes"}`, 400, "invalid JSON body"},
-		{`{"status":0}`, 400, "unless drop or delay_ms is set"},
+		{`{"status":0}`, 400, "unless drop, delay_ms or answer is set"},
+		{`{"answer":"html"}`, 201, `"answer":"html"`},
+		{`{"answer":"wrong_id","status":200}`, 201, `"answer":"wrong_id"`},
+		{`{"answer":"teapot"}`, 400, "answer must be one of html, redirect, empty_object, empty_list, wrong_id"},
+		{`{"answer":"html","body":"x"}`, 400, "leave out body and headers"},
+		{`{"answer":"html","drop":true}`, 400, "leave out status, body, headers and answer"},
 	} {
 		t.Run(tc.body, func(t *testing.T) {
 			e := newEnv(t)
@@ -292,5 +299,126 @@ func TestControlFaultValidation(t *testing.T) {
 				t.Fatalf("got %d %s, want %d with %s", r.status, r.body, tc.status, tc.want)
 			}
 		})
+	}
+}
+
+// Answers that are not GitLab's: without after_commit nothing is handled; with it, the change happens and
+// the answer is lost in the shape asked for.
+func TestFaultAnswers(t *testing.T) {
+	e := newEnv(t)
+
+	e.srv.InjectFault(Fault{Method: "GET", Pattern: "/api/v4/user", Answer: AnswerHTML})
+	r := e.get("/user", tokMaintainer)
+	if r.status != 200 || r.header.Get("Content-Type") != "text/html; charset=utf-8" || !strings.HasPrefix(r.body, "<!DOCTYPE html>") {
+		t.Fatalf("html: %d %q %.40s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+
+	// A redirect to the sign-in page, where the mock serves GitLab's HTML page. Nothing is registered.
+	e.srv.InjectFault(Fault{Method: "POST", Answer: AnswerRedirect})
+	r = e.post("/projects/20/cluster_agents", tokMaintainer, `{"name":"redirected"}`)
+	if r.status != 302 || r.header.Get("Location") != "/users/sign_in" {
+		t.Fatalf("redirect: %d Location %q", r.status, r.header.Get("Location"))
+	}
+	if n := len(e.srv.Agents(20)); n != 0 {
+		t.Fatalf("a redirect without after_commit registered %d agents", n)
+	}
+	page, err := http.Get(e.ts.URL + "/users/sign_in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(page.Body)
+	_ = page.Body.Close()
+	if page.StatusCode != http.StatusOK || !strings.Contains(string(data), "Sign in") {
+		t.Fatalf("sign-in page: %d %.40s", page.StatusCode, data)
+	}
+
+	// {} after commit: the agent exists, the answer keeps GitLab's status.
+	e.srv.InjectFault(Fault{Method: "POST", Answer: AnswerEmptyObject, AfterCommit: true})
+	expect(t, e.post("/projects/20/cluster_agents", tokMaintainer, `{"name":"committed"}`), 201, `{}`)
+	agents := e.srv.Agents(20)
+	if len(agents) != 1 || agents[0].Name != "committed" {
+		t.Fatalf("agents after an empty answer after commit: %+v", agents)
+	}
+	id := agents[0].ID
+
+	// [] before handling: 200, and the DELETE does nothing.
+	e.srv.InjectFault(Fault{Method: "DELETE", Answer: AnswerEmptyList})
+	r = e.del("/projects/20/cluster_agents/"+strconv.FormatInt(id, 10), tokMaintainer)
+	expect(t, r, 200, `[]`)
+	if r.header.Get("Content-Type") != "application/json" || len(e.srv.Agents(20)) != 1 {
+		t.Fatalf("empty list: Content-Type %q, %d agents", r.header.Get("Content-Type"), len(e.srv.Agents(20)))
+	}
+
+	// The answer about another object: every top-level ID raised, one object or a list.
+	e.srv.InjectFault(Fault{Method: "GET", Answer: AnswerWrongID, Count: 2})
+	r = e.get("/projects/20/cluster_agents/"+strconv.FormatInt(id, 10), tokMaintainer)
+	expectStatus(t, r, 200)
+	type agent struct {
+		ID            int64 `json:"id"`
+		ConfigProject struct {
+			ID int64 `json:"id"`
+		} `json:"config_project"`
+	}
+	var one agent
+	if err := json.Unmarshal([]byte(r.body), &one); err != nil || one.ID != id+WrongIDOffset || one.ConfigProject.ID != 20 {
+		t.Fatalf("wrong id: %s, want id %d and the project's own ID kept", r.body, id+WrongIDOffset)
+	}
+	r = e.get("/projects/20/cluster_agents", tokMaintainer)
+	var list []agent
+	if err := json.Unmarshal([]byte(r.body), &list); err != nil || len(list) != 1 || list[0].ID != id+WrongIDOffset {
+		t.Fatalf("wrong ids in a list: %s, want id %d", r.body, id+WrongIDOffset)
+	}
+	// A wrong ID is always handled: the POST registers the agent.
+	e.srv.InjectFault(Fault{Method: "POST", Answer: AnswerWrongID})
+	r = e.post("/projects/20/cluster_agents", tokMaintainer, `{"name":"third"}`)
+	expectStatus(t, r, 201)
+	if n := len(e.srv.Agents(20)); n != 2 {
+		t.Fatalf("%d agents after a wrong-ID create, want 2", n)
+	}
+	// Faults used up: GitLab's own answers again.
+	expect(t, e.get("/projects/20/cluster_agents/"+strconv.FormatInt(id, 10)+"/tokens", tokMaintainer), 200, `[]`)
+}
+
+// Answer faults reach every route: the repository files, GET /metadata, the personal access tokens and
+// GraphQL (outside /api/v4), and a wrong ID there is another file or another agent.
+func TestFaultAnswersOnEveryRoute(t *testing.T) {
+	e := newEnv(t)
+	a := e.mustAgent(20, "my-agent")
+	expectStatus(t, e.write(http.MethodPost, agentConfigSeg, tokMaintainer, `{"branch":"main","content":"{}\n","commit_message":"Add"}`), 201)
+
+	e.srv.InjectFault(Fault{Method: "DELETE", Pattern: "/api/v4/projects/*/repository/files/*", Answer: AnswerHTML})
+	if r := e.write(http.MethodDelete, agentConfigSeg, tokMaintainer, `{"branch":"main","commit_message":"Remove"}`); r.status != 200 || !strings.HasPrefix(r.body, "<!DOCTYPE html>") {
+		t.Fatalf("html delete: %d %.40s", r.status, r.body)
+	}
+	if r := e.get(filesURL("20", agentConfigSeg)+"?ref=main", tokMaintainer); r.status != 200 {
+		t.Fatalf("the file is gone after an HTML answer without after_commit: %d", r.status)
+	}
+
+	e.srv.InjectFault(Fault{Method: "GET", Pattern: "/api/v4/projects/*/repository/files/*", Answer: AnswerWrongID})
+	f := decode[fileJSON](t, e.get(filesURL("20", agentConfigSeg)+"?ref=main", tokMaintainer))
+	if f.FilePath != WrongFileDir+"/"+agentConfigPath {
+		t.Fatalf("wrong id on a file: file_path %q", f.FilePath)
+	}
+	e.srv.InjectFault(Fault{Method: "PUT", Answer: AnswerWrongID})
+	r := e.write(http.MethodPut, agentConfigSeg, tokMaintainer, `{"branch":"main","content":"a: 1\n","commit_message":"Update"}`)
+	if w := decode[fileJSON](t, r); r.status != 200 || w.FilePath != WrongFileDir+"/"+agentConfigPath {
+		t.Fatalf("wrong id on an update: %d %s", r.status, r.body)
+	}
+
+	e.srv.InjectFault(Fault{Method: "GET", Pattern: "/api/v4/metadata", Answer: AnswerEmptyObject})
+	expect(t, e.get("/metadata", tokMaintainer), 200, `{}`)
+
+	e.srv.InjectFault(Fault{Method: "POST", Pattern: "/api/v4/user/personal_access_tokens", Answer: AnswerEmptyObject, AfterCommit: true})
+	expect(t, e.post("/user/personal_access_tokens", tokMaintainer, `{"name":"k","scopes":["k8s_proxy"]}`), 201, `{}`)
+
+	vars := map[string]any{"p": "root/test", "n": "my-agent"}
+	e.srv.InjectFault(Fault{Method: "POST", Pattern: "/api/graphql", Answer: AnswerHTML})
+	if r := e.graphql(tokMaintainer, connectionsQuery, vars); r.status != 200 || !strings.HasPrefix(r.body, "<!DOCTYPE html>") {
+		t.Fatalf("html on GraphQL: %d %.40s", r.status, r.body)
+	}
+	e.srv.InjectFault(Fault{Method: "POST", Pattern: "/api/graphql", Answer: AnswerWrongID})
+	r = e.graphql(tokMaintainer, connectionsQuery, vars)
+	if want := fmt.Sprintf(`"id":"gid://gitlab/Clusters::Agent/%d"`, a.ID+WrongIDOffset); r.status != 200 || !strings.Contains(r.body, want) {
+		t.Fatalf("wrong id on GraphQL: %d %s, want %s", r.status, r.body, want)
 	}
 }

@@ -19,20 +19,29 @@ type paramValue struct {
 	str       string
 	null      bool // JSON null
 	composite bool // JSON object or array: invalid where a scalar is declared
+	// items are the elements of a JSON array whose elements are all scalars, as Grape coerces them for an
+	// Array[String] parameter; nil otherwise.
+	items []string
 }
 
 // params are the request parameters: the query string merged with a JSON or form body (body wins), as
 // GitLab accepts either.
 type params map[string]paramValue
 
-// readParams parses the query string and the body of r.
-func readParams(r *http.Request) (params, *response) {
+// queryParams reads the parameters of the query string.
+func queryParams(r *http.Request) params {
 	p := params{}
 	for k, vs := range r.URL.Query() {
 		if len(vs) > 0 {
 			p[k] = paramValue{str: vs[len(vs)-1]}
 		}
 	}
+	return p
+}
+
+// readParams parses the query string and the body of r.
+func readParams(r *http.Request) (params, *response) {
+	p := queryParams(r)
 	if r.Body == nil {
 		return p, nil
 	}
@@ -90,6 +99,16 @@ func jsonParamValue(v any) paramValue {
 		return paramValue{str: x.String()}
 	case bool:
 		return paramValue{str: strconv.FormatBool(x)}
+	case []any:
+		items := make([]string, 0, len(x))
+		for _, e := range x {
+			item := jsonParamValue(e)
+			if item.composite || item.null {
+				return paramValue{composite: true}
+			}
+			items = append(items, item.str)
+		}
+		return paramValue{composite: true, items: items}
 	default:
 		return paramValue{composite: true}
 	}

@@ -90,7 +90,9 @@ func (st *store) identityJSON(p *project) projectIdentityJSON {
 // projectJSON is the subset of GET /projects/:id the mock answers with.
 type projectJSON struct {
 	projectIdentityJSON
-	DefaultBranch *string `json:"default_branch"`
+	// DefaultBranch is shown only to callers who may read the repository (read_code), as GitLab's
+	// BasicProjectDetails entity does; the key is absent otherwise.
+	DefaultBranch *string `json:"default_branch,omitempty"`
 	Visibility    string  `json:"visibility"`
 	WebURL        string  `json:"web_url"`
 }
@@ -101,8 +103,13 @@ func (s *Server) getProject(req *apiRequest) *response {
 	if errResp != nil {
 		return errResp
 	}
+	var defaultBranch *string
+	if s.st.canReadCode(req.user, p) {
+		defaultBranch = &p.repo.defaultBranch
+	}
 	return jsonResponse(http.StatusOK, projectJSON{
 		projectIdentityJSON: s.st.identityJSON(p),
+		DefaultBranch:       defaultBranch,
 		Visibility:          p.visibility,
 		WebURL:              requestBase(req.r) + "/" + p.fullPath,
 	})

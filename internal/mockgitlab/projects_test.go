@@ -64,7 +64,7 @@ func TestProjectJSON(t *testing.T) {
 		"path_with_namespace": "infra/platform/clusters",
 		"name_with_namespace": "Infra / Platform / clusters",
 		"description":         "",
-		"default_branch":      nil,
+		"default_branch":      "main",
 		"web_url":             e.ts.URL + "/infra/platform/clusters",
 	}
 	for k, v := range want {

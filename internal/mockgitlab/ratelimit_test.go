@@ -73,7 +73,7 @@ func TestRateLimit(t *testing.T) {
 	// The server's own clock plays no part.
 	e.srv.SetNow(fixedClock(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)))
 	r := e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"rate_limit":{"requests":3,"per_seconds":10}}`})
-	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":{"requests":3,"per_seconds":10},"rate_limit_headers_always":false,"receptive_agents":true}`)
+	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":{"requests":3,"per_seconds":10},"rate_limit_headers_always":false,"receptive_agents":true}`)
 
 	for i := range 3 {
 		r := e.get("/projects/20/cluster_agents", tokMaintainer)
@@ -122,7 +122,7 @@ func TestRateLimit(t *testing.T) {
 
 	// null turns the limit off.
 	r = e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"rate_limit":null}`})
-	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
+	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
 	for range 5 {
 		r := e.get("/user", tokMaintainer)
 		expectStatus(t, r, 200)
@@ -170,7 +170,7 @@ func TestRateLimitHeadersAlways(t *testing.T) {
 	e := newEnv(t)
 	e.setRateClock(func() time.Time { return time.Unix(1_700_000_030, 0) })
 	r := e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"rate_limit":{"requests":2,"per_seconds":60},"rate_limit_headers_always":true}`})
-	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":{"requests":2,"per_seconds":60},"rate_limit_headers_always":true,"receptive_agents":true}`)
+	expect(t, r, 200, `{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":{"requests":2,"per_seconds":60},"rate_limit_headers_always":true,"receptive_agents":true}`)
 	for i, wantRemaining := range []string{"1", "0"} {
 		r := e.get("/projects/20", tokMaintainer)
 		expectStatus(t, r, 200)
@@ -271,7 +271,7 @@ func TestControlRateLimitValidation(t *testing.T) {
 	e := newEnv(t)
 	e.srv.SetRateLimit(1, time.Minute)
 	expect(t, e.send(call{method: http.MethodPut, path: "/-/mock/settings", body: `{"rate_limit":{"requests":0,"per_seconds":0}}`}), 200,
-		`{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
+		`{"certificate_encoding":"pem","edition":"ee","gitlab_version":"19.0.0","kas_enabled":true,"kas_external_k8s_proxy_url":"","kas_external_url":"","kas_version":"","legacy_revoked_token_get":false,"licence":"ultimate","rate_limit":null,"rate_limit_headers_always":false,"receptive_agents":true}`)
 	for i := range 3 {
 		expectStatus(t, e.get(fmt.Sprintf("/user?i=%d", i), tokMaintainer), 200)
 	}

@@ -20,6 +20,12 @@ const (
 	routeConfig                        // .../:agent_id/url_configurations/:url_configuration_id
 	routeMetadata                      // /metadata
 	routeLicense                       // /license (EE)
+	routeUserPATs                      // POST /user/personal_access_tokens
+	routePATSelf                       // DELETE /personal_access_tokens/self
+	routeVersion                       // /version, the deprecated alias of /metadata
+	routeFile                          // /projects/:id/repository/files/:file_path
+	routeFileRaw                       // /projects/:id/repository/files/:file_path/raw
+	routeGraphQL                       // POST /api/graphql (outside /api/v4)
 )
 
 // route is a matched API route. Segments are kept escaped; handlers decode them.
@@ -29,6 +35,7 @@ type route struct {
 	rest       string // the escaped path after the :id segment, used for redirects of moved projects
 	agentSeg   string // the :agent_id segment
 	childSeg   string // the :token_id or :url_configuration_id segment
+	fileSeg    string // the :file_path segment, escaped
 }
 
 // matchRoute matches a method and an escaped path relative to /api/v4. As in GitLab, each parameter is
@@ -45,14 +52,24 @@ func matchRoute(method, escapedPath string) *route {
 		}
 	}
 	get, post, del := method == http.MethodGet, method == http.MethodPost, method == http.MethodDelete
+	put := method == http.MethodPut
 	if len(segs) == 1 && segs[0] == "user" && get {
 		return &route{kind: routeUser}
 	}
 	if len(segs) == 1 && segs[0] == "metadata" && get {
 		return &route{kind: routeMetadata}
 	}
+	if len(segs) == 1 && segs[0] == "version" && get {
+		return &route{kind: routeVersion}
+	}
 	if len(segs) == 1 && segs[0] == "license" && get {
 		return &route{kind: routeLicense}
+	}
+	if len(segs) == 2 && segs[0] == "user" && segs[1] == "personal_access_tokens" && post {
+		return &route{kind: routeUserPATs}
+	}
+	if len(segs) == 2 && segs[0] == "personal_access_tokens" && segs[1] == "self" && del {
+		return &route{kind: routePATSelf}
 	}
 	if len(segs) < 2 || segs[0] != "projects" {
 		return nil
@@ -61,6 +78,15 @@ func matchRoute(method, escapedPath string) *route {
 	switch {
 	case len(segs) == 2 && get:
 		rt.kind = routeProject
+	case len(segs) >= 5 && segs[2] == "repository" && segs[3] == "files":
+		switch {
+		case len(segs) == 5 && (get || post || put || del):
+			rt.kind, rt.fileSeg = routeFile, segs[4]
+		case len(segs) == 6 && segs[5] == "raw" && get:
+			rt.kind, rt.fileSeg = routeFileRaw, segs[4]
+		default:
+			return nil
+		}
 	case len(segs) < 3 || segs[2] != "cluster_agents":
 		return nil
 	case len(segs) == 3 && (get || post):

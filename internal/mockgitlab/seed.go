@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -32,12 +33,18 @@ type SeedUser struct {
 // SeedAccessToken is a personal access token with explicit scopes and state.
 type SeedAccessToken struct {
 	Token string `json:"token"`
-	// Scopes are GitLab token scopes: "api" allows every request, "read_api" only GET and HEAD. When empty,
-	// "api".
+	// Scopes are GitLab token scopes: "api" allows every request, "read_api" only GET and HEAD;
+	// "read_user" and "ai_features" only GET /metadata (and /version) and /user; "read_repository" and
+	// "k8s_proxy" none of the mock's API. When empty, "api".
 	Scopes []string `json:"scopes,omitempty"`
 	// State is "active" (the default), "expired" or "revoked". Expired and revoked tokens get GitLab's
 	// 401 invalid_token answer.
 	State string `json:"state,omitempty"`
+}
+
+// knownScopes are the personal access token scopes a seeded token may have.
+var knownScopes = map[string]bool{
+	"api": true, "read_api": true, "read_user": true, "read_repository": true, "k8s_proxy": true, "ai_features": true,
 }
 
 // Access token states.
@@ -63,6 +70,10 @@ type SeedProject struct {
 	// internal or public project, but not its agents: those need the Developer role, so a non-member gets
 	// 404 for agents and tokens that exist, as in GitLab.
 	Visibility string `json:"visibility,omitempty"`
+	// EmptyRepository gives the project a repository without commits: its default branch main does not
+	// exist yet, and, under GitLab's default branch protection, only Maintainers and above may push the
+	// first commit (of any branch). Otherwise the repository starts with a README.md on main.
+	EmptyRepository bool `json:"empty_repository,omitempty"`
 }
 
 // SeedSettings says which GitLab the mock plays and holds the instance-wide application settings it
@@ -84,6 +95,22 @@ type SeedSettings struct {
 	// GitLabVersion is the version reported by GET /metadata, e.g. "17.6.2" (default
 	// DefaultGitLabVersion). Before 17.4 there are no URL-configuration routes and no is_receptive.
 	GitLabVersion string `json:"gitlab_version,omitempty"`
+	// PersonalAccessTokensRestricted keeps users from creating personal access tokens, as an instance or an
+	// enterprise group that disables them does: POST /user/personal_access_tokens answers 422 Not
+	// permitted to create. Off by default.
+	PersonalAccessTokensRestricted bool `json:"personal_access_tokens_restricted,omitempty"`
+	// KASDisabled switches the agent server (KAS) off, as gitlab_kas['enable'] = false does: GET
+	// /metadata then answers kas.enabled false with null addresses and version. KAS is on by default, as
+	// in the Linux package.
+	KASDisabled bool `json:"kas_disabled,omitempty"`
+	// KASExternalURL is the address agentk dials (gitlab_kas['external_url']); by default the Linux
+	// package's ws(s)://<the mock's host>/-/kubernetes-agent/.
+	KASExternalURL string `json:"kas_external_url,omitempty"`
+	// KASExternalK8sProxyURL is the Kubernetes API proxy URL (gitlab_kas['external_k8s_proxy_url']); by
+	// default derived from KASExternalURL as GitLab does (KASProxyPath on the mock's own host).
+	KASExternalK8sProxyURL string `json:"kas_external_k8s_proxy_url,omitempty"`
+	// KASVersion is the version of KAS; by default the GitLab version.
+	KASVersion string `json:"kas_version,omitempty"`
 }
 
 // Editions, licences and certificate encodings of SeedSettings.
@@ -139,6 +166,14 @@ func validateSettings(s SeedSettings) error {
 	default:
 		return fmt.Errorf("settings: certificate_encoding %q is not one of %q, %q", s.CertificateEncoding, EncodingPEM, EncodingBase64)
 	}
+	for name, v := range map[string]string{"kas_external_url": s.KASExternalURL, "kas_external_k8s_proxy_url": s.KASExternalK8sProxyURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" || u.Scheme == "" {
+			return fmt.Errorf("settings: %s %q is not an absolute URL such as wss://kas.example.com", name, v)
+		}
+	}
 	if s.GitLabVersion != "" {
 		if _, _, ok := parseVersion(s.GitLabVersion); !ok {
 			return fmt.Errorf("settings: gitlab_version %q is not a version such as \"17.6.2\"", s.GitLabVersion)
@@ -174,7 +209,7 @@ const (
 	accessOwner      = 50
 )
 
-// roleLevels maps the role names accepted in seeds and setMember to access levels.
+// roleLevels maps the role names accepted in seeds and SetMember to access levels.
 var roleLevels = map[string]int{
 	"guest":      accessGuest,
 	"reporter":   accessReporter,
@@ -322,8 +357,8 @@ func validateUser(u SeedUser, ids map[int64]bool, usernames, tokens map[string]b
 	for _, t := range u.AccessTokens {
 		all = append(all, t.Token)
 		for _, scope := range t.Scopes {
-			if scope != "api" && scope != "read_api" {
-				return fmt.Errorf("user %q has a token with unknown scope %q (want api or read_api)", u.Username, scope)
+			if !knownScopes[scope] {
+				return fmt.Errorf("user %q has a token with unknown scope %q (want api, read_api, read_user, read_repository, k8s_proxy or ai_features)", u.Username, scope)
 			}
 		}
 		switch t.State {

@@ -72,7 +72,7 @@ func TestSeedDefaultsAndRuntimeUsers(t *testing.T) {
 	expectStatus(t, e.get("/projects/3/cluster_agents", "tok-alice"), 200)
 	expect(t, e.post("/projects/3/cluster_agents", "tok-alice", `{"name":"x"}`), 403, `{"message":"403 Forbidden"}`)
 
-	if err := e.srv.addUser(SeedUser{ID: 8, Username: "bob", Tokens: []string{"tok-bob"}}); err != nil {
+	if err := e.srv.AddUser(SeedUser{ID: 8, Username: "bob", Tokens: []string{"tok-bob"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []SeedUser{
@@ -80,24 +80,24 @@ func TestSeedDefaultsAndRuntimeUsers(t *testing.T) {
 		{ID: 9, Username: "BOB"},
 		{ID: 9, Username: "carol", Tokens: []string{"tok-alice"}},
 	} {
-		if err := e.srv.addUser(bad); err == nil {
-			t.Fatalf("addUser(%+v) succeeded", bad)
+		if err := e.srv.AddUser(bad); err == nil {
+			t.Fatalf("AddUser(%+v) succeeded", bad)
 		}
 	}
 	expect(t, e.get("/projects/3", "tok-bob"), 404, `{"message":"404 Project Not Found"}`)
-	if err := e.srv.setMember(3, "bob", "maintainer"); err != nil {
+	if err := e.srv.SetMember(3, "bob", "maintainer"); err != nil {
 		t.Fatal(err)
 	}
 	expectStatus(t, e.post("/projects/3/cluster_agents", "tok-bob", `{"name":"by-bob"}`), 201)
-	if err := e.srv.setMember(3, "bob", ""); err != nil {
+	if err := e.srv.SetMember(3, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, e.get("/projects/3", "tok-bob"), 404, `{"message":"404 Project Not Found"}`)
-	if err := e.srv.setMember(3, "bob", "boss"); err == nil || !strings.Contains(err.Error(), "unknown role") {
-		t.Fatalf("setMember bad role = %v", err)
+	if err := e.srv.SetMember(3, "bob", "boss"); err == nil || !strings.Contains(err.Error(), "unknown role") {
+		t.Fatalf("SetMember bad role = %v", err)
 	}
-	if err := e.srv.setMember(3, "nobody", "guest"); err == nil {
-		t.Fatal("setMember unknown user succeeded")
+	if err := e.srv.SetMember(3, "nobody", "guest"); err == nil {
+		t.Fatal("SetMember unknown user succeeded")
 	}
 	// Receptive agents were disabled by the seed.
 	a := e.srv.Agents(3)[0]

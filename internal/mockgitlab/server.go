@@ -1,6 +1,7 @@
-// Package mockgitlab is an in-memory mock of the parts of the GitLab REST API that the provider uses:
-// cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id and GET /user. It
-// answers as GitLab's own source defines it (the gitlabhq files each handler names: lib/api/clusters/*.rb,
+// Package mockgitlab is an in-memory mock of the parts of the GitLab API that the provider uses:
+// cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id, GET /user, GET
+// /metadata (with the agent server, KAS) and the GraphQL API's agent connections. It answers as
+// GitLab's own source defines it (the gitlabhq files each handler names: lib/api/clusters/*.rb,
 // lib/api/helpers.rb, lib/api/api_guard.rb, the entities and models): the same check order, status codes,
 // error bodies, pagination headers and JSON shapes as GitLab.
 //
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
 )
 
 // apiPrefix is where the GitLab API is mounted.
@@ -30,6 +33,8 @@ type Server struct {
 	requests              []LoggedRequest
 	faults                []*Fault
 	rate                  rateLimiter
+	kasUnreachable        bool // GitLab cannot reach KAS (SetKASReachable)
+	graphql               *graphql.Schema
 }
 
 // LoggedRequest is one API request as recorded in the request log. Status 0 means no answer was sent (a
@@ -55,6 +60,7 @@ func New(seed Seed) (*Server, error) {
 		return nil, err
 	}
 	s.st = st
+	s.graphql = newGraphQLSchema(s)
 	return s, nil
 }
 
@@ -75,8 +81,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/-/mock" || strings.HasPrefix(p, "/-/mock/"):
 		writeResponse(w, s.serveControl(r))
-	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/"):
+	case p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/") || p == graphqlPath:
 		deliver(w, r, s.serveAPI(r))
+	case p == KASProxyPath || strings.HasPrefix(p, KASProxyPath+"/"):
+		writeResponse(w, s.serveK8sProxy(r))
+	case p == signInPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		// GitLab's web UI, where a redirect to sign in leads.
+		writeResponse(w, signInResponse())
 	default:
 		writeResponse(w, errRouteNotFound())
 	}
@@ -125,6 +136,7 @@ type apiRequest struct {
 	route  *route
 	params params
 	user   *user
+	body   []byte // the raw body of a GraphQL request
 }
 
 // serveAPI handles one API request and records it in the request log. Parsing happens outside the lock;
@@ -136,16 +148,24 @@ func (s *Server) serveAPI(r *http.Request) *response {
 		method = http.MethodGet
 	}
 	escaped := r.URL.EscapedPath()
-	rt := matchRoute(method, strings.TrimPrefix(escaped, apiPrefix))
+	var rt *route
 	var prm params
+	var body []byte
 	var parseErr *response
-	if rt != nil {
-		prm, parseErr = readParams(r)
+	switch {
+	case escaped == graphqlPath && r.Method == http.MethodPost:
+		rt, prm = &route{kind: routeGraphQL}, queryParams(r)
+		body, parseErr = readGraphQLBody(r)
+	case escaped == graphqlPath:
+	default:
+		if rt = matchRoute(method, strings.TrimPrefix(escaped, apiPrefix)); rt != nil {
+			prm, parseErr = readParams(r)
+		}
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req := &apiRequest{r: r, method: method, route: rt, params: prm}
+	req := &apiRequest{r: r, method: method, route: rt, params: prm, body: body}
 	resp, rateHeaders := s.throttle(req)
 	if resp == nil {
 		resp = s.handleAPI(req, parseErr)
@@ -190,15 +210,21 @@ func (s *Server) handleAPI(req *apiRequest, parseErr *response) *response {
 	if parseErr != nil {
 		return parseErr
 	}
-	req.user = s.authenticate(req.r, req.params)
-	if req.user == nil {
-		return errUnauthorized()
-	}
-	if refused := s.checkTokenAccess(req); refused != nil {
-		return refused
+	if req.route.kind == routeGraphQL {
+		if refused := s.authenticateGraphQL(req); refused != nil {
+			return refused
+		}
+	} else {
+		req.user = s.authenticate(req.r, req.params)
+		if req.user == nil {
+			return errUnauthorized()
+		}
+		if refused := s.checkTokenAccess(req); refused != nil {
+			return refused
+		}
 	}
 	fault := s.takeFault(req.r.Method, req.r.URL.EscapedPath())
-	if fault != nil && !fault.AfterCommit {
+	if fault != nil && !fault.AfterCommit && fault.Answer != AnswerWrongID {
 		return applyFault(fault, nil)
 	}
 	resp := s.dispatch(req)
@@ -237,10 +263,18 @@ func (s *Server) dispatch(req *apiRequest) *response {
 		return s.getToken(req)
 	case routeConfigs, routeConfig:
 		return s.urlConfigEndpoint(req)
-	case routeMetadata:
+	case routeMetadata, routeVersion:
 		return s.getMetadata(req)
 	case routeLicense:
 		return s.getLicense(req)
+	case routeUserPATs:
+		return s.createPersonalAccessTokenEndpoint(req)
+	case routePATSelf:
+		return s.revokeOwnTokenEndpoint(req)
+	case routeFile, routeFileRaw:
+		return s.repositoryFileEndpoint(req)
+	case routeGraphQL:
+		return s.serveGraphQL(req)
 	}
 	return errRouteNotFound()
 }
@@ -323,16 +357,16 @@ func (s *Server) SetNow(now func() time.Time) {
 	s.now = now
 }
 
-// addUser adds a user at runtime. The id, username and tokens must not be in use.
-func (s *Server) addUser(u SeedUser) error {
+// AddUser adds a user at runtime. The id, username and tokens must not be in use.
+func (s *Server) AddUser(u SeedUser) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.addUser(u)
+	return s.st.AddUser(u)
 }
 
-// setMember gives a user a role (guest, reporter, developer, maintainer, owner) in a project; the role ""
+// SetMember gives a user a role (guest, reporter, developer, maintainer, owner) in a project; the role ""
 // removes the membership.
-func (s *Server) setMember(projectID int64, username, role string) error {
+func (s *Server) SetMember(projectID int64, username, role string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.st.projects[projectID]

@@ -25,6 +25,7 @@ type project struct {
 	createdAt     time.Time
 	members       map[int64]int
 	visibility    string // private, internal or public
+	repo          *repository
 }
 
 // path returns the last segment of the full path.
@@ -103,6 +104,8 @@ type store struct {
 	agents       map[int64]*agent
 	tokens       map[int64]*agentToken
 	urlConfigs   map[int64]*urlConfig
+	pats         personalTokens               // personal access tokens created through the API
+	connections  map[int64][]*agentConnection // agent id -> agentk connections (kas.go)
 	lastAgentID  int64
 	lastTokenID  int64
 	lastConfigID int64
@@ -120,9 +123,11 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		agents:      map[int64]*agent{},
 		tokens:      map[int64]*agentToken{},
 		urlConfigs:  map[int64]*urlConfig{},
+		pats:        newPersonalTokens(),
+		connections: map[int64][]*agentConnection{},
 	}
 	for _, u := range seed.Users {
-		if err := st.addUser(u); err != nil {
+		if err := st.AddUser(u); err != nil {
 			return nil, err
 		}
 	}
@@ -144,6 +149,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		if p.visibility == "" {
 			p.visibility = "private"
 		}
+		p.repo = newRepository(p, createdAt, sp.EmptyRepository)
 		for username, role := range sp.Members {
 			u := st.usersByName[strings.ToLower(username)]
 			if u == nil {
@@ -160,8 +166,8 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 	return st, nil
 }
 
-// addUser adds a user after checking it against the existing ones.
-func (st *store) addUser(su SeedUser) error {
+// AddUser adds a user after checking it against the existing ones.
+func (st *store) AddUser(su SeedUser) error {
 	ids := map[int64]bool{}
 	for id := range st.users {
 		ids[id] = true
@@ -206,6 +212,12 @@ func (st *store) accessLevel(u *user, p *project) int {
 // public project.
 func (st *store) canRead(u *user, p *project) bool {
 	return st.accessLevel(u, p) >= accessGuest || p.visibility != "private"
+}
+
+// canReadCode reports whether the user may read the project's repository (GitLab's read_code): anyone
+// on a public project, Reporter and above otherwise.
+func (st *store) canReadCode(u *user, p *project) bool {
+	return p.visibility == "public" || st.accessLevel(u, p) >= accessReporter
 }
 
 // projectByPath finds a project by its full path: exact match, then case-insensitive. It does not follow
@@ -296,6 +308,7 @@ func (st *store) deleteAgent(a *agent) {
 			delete(st.urlConfigs, id)
 		}
 	}
+	delete(st.connections, a.id)
 	delete(st.agents, a.id)
 }
 

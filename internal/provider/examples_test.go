@@ -100,6 +100,7 @@ func TestAccExamples(t *testing.T) {
 	// nothing would make the test pass vacuously.
 	for _, want := range []string{
 		"resources/gitlabagent_cluster_agent/resource.tf",
+		"resources/gitlabagent_cluster_agent_config/resource.tf",
 		"data-sources/gitlabagent_cluster_agent/data-source.tf",
 		"data-sources/gitlabagent_cluster_agents/data-source.tf",
 	} {
@@ -146,6 +147,10 @@ func testExampleConfig(t *testing.T, rel string, dataSource bool) {
 	seed := seeded{}
 	if dataSource && !registersAgent.MatchString(hcl) {
 		seed = seedProductionAgent(t, env)
+		// agentk runs for the seeded agent, for the examples that read or wait for its connections.
+		if _, err := env.Mock.ConnectAgent(seed.agentID, mockgitlab.AgentConnection{PodName: "production-agentk-1"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
@@ -326,6 +331,40 @@ func checkObjectInMock(env *acctest.Env, typ string, isData bool, attrs map[stri
 			want["public_key"] = *c.PublicKey
 		}
 		return expectAttributes(attrs, want, isData)
+
+	case "gitlabagent_kas":
+		kas := env.Mock.KAS(strings.TrimSuffix(env.BaseURL, "/api/v4"))
+		want := map[string]string{"enabled": strconv.FormatBool(kas.Enabled)}
+		if kas.ExternalURL != nil {
+			want["external_url"] = *kas.ExternalURL
+		}
+		return expectAttributes(attrs, want, true)
+
+	case "gitlabagent_cluster_agent_connections":
+		if agentErr != nil {
+			return agentErr
+		}
+		conns := env.Mock.AgentConnections(agentID)
+		want := map[string]string{"connected": strconv.FormatBool(len(conns) > 0), "connections.#": strconv.Itoa(len(conns))}
+		for i, c := range conns {
+			want[fmt.Sprintf("connections.%d.connection_id", i)] = strconv.FormatInt(c.ConnectionID, 10)
+			want[fmt.Sprintf("connections.%d.pod_name", i)] = c.PodName
+		}
+		return expectAttributes(attrs, want, true)
+	case "gitlabagent_cluster_agent_config":
+		projectID, err := id("project_id")
+		if err != nil {
+			return err
+		}
+		if _, ok := env.Mock.RepositoryFile(projectID, attrs["file_path"]); !ok {
+			return fmt.Errorf("%s is not on the default branch of project %d", attrs["file_path"], projectID)
+		}
+		last, _ := env.Mock.FileLastCommit(projectID, attrs["file_path"])
+		return expectAttributes(attrs, map[string]string{
+			"file_path":      ".gitlab/agents/" + attrs["agent_name"] + "/config.yaml",
+			"last_commit_id": last.ID,
+			"id":             fmt.Sprintf("%d:%s", projectID, attrs["agent_name"]),
+		}, isData)
 
 	case "gitlabagent_cluster_agent_url_configurations":
 		if agentErr != nil {
@@ -555,7 +594,7 @@ func testExampleDemo(t *testing.T) {
 		urlConfig = "gitlabagent_cluster_agent_url_configuration.receptive"
 	)
 	demo := config.StaticDirectory(filepath.Join(examplesDir, "demo"))
-	var firstTokenID int64
+	var firstTokenID, demoAgentID int64
 
 	// The demo's objects, as the mock has them.
 	checkMock := func(s *terraform.State) error {
@@ -600,6 +639,15 @@ func testExampleDemo(t *testing.T) {
 		if got, _ := acctest.Attribute(s, urlConfig, "public_key"); got != *c.PublicKey {
 			return fmt.Errorf("public_key in state %q, the mock has %q", got, *c.PublicKey)
 		}
+		// The agent's configuration is committed to the default branch, with its user_access.
+		content, ok := env.Mock.RepositoryFile(acctest.ProjectID, ".gitlab/agents/demo/config.yaml")
+		if !ok || !strings.Contains(string(content), "user_access:") || !strings.Contains(string(content), "id: root/test") {
+			return fmt.Errorf("the demo agent's configuration file is missing or incomplete: %q", content)
+		}
+		last, _ := env.Mock.FileLastCommit(acctest.ProjectID, ".gitlab/agents/demo/config.yaml")
+		if got, _ := acctest.Attribute(s, "gitlabagent_cluster_agent_config.demo", "last_commit_id"); got != last.ID {
+			return fmt.Errorf("last_commit_id in state %q, the mock has %q", got, last.ID)
+		}
 		return nil
 	}
 	// The outputs: token_id and token are the token's, token is sensitive;
@@ -643,6 +691,12 @@ func testExampleDemo(t *testing.T) {
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("kas_address", knownvalue.StringExact(
+						"ws://"+strings.TrimPrefix(strings.TrimSuffix(env.BaseURL, "/api/v4"), "http://")+"/-/kubernetes-agent/")),
+					// Registered, with a token: not connected until agentk connects.
+					statecheck.ExpectKnownOutputValue("agentk", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"connected": knownvalue.Bool(false), "pods": knownvalue.ListExact([]knownvalue.Check{}),
+					})),
 					statecheck.ExpectKnownOutputValue("agents", knownvalue.MapExact(map[string]knownvalue.Check{
 						"demo": knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"agent_id": knownvalue.NotNull(), "is_receptive": knownvalue.Bool(false),
@@ -657,10 +711,36 @@ func testExampleDemo(t *testing.T) {
 					checkDemoOutputs,
 					func(s *terraform.State) error {
 						var err error
+						if demoAgentID, err = acctest.Int64Attribute(s, agent, "agent_id"); err != nil {
+							return err
+						}
 						firstTokenID, err = acctest.Int64Attribute(s, token, "token_id")
 						return err
 					},
 				),
+			},
+			{
+				// As in `make demo`: the apply waits for agentk, which connects while it waits.
+				PreConfig: func() {
+					reads := env.Mock.CountRequests(http.MethodPost, "/api/graphql")
+					go func() {
+						for env.Mock.CountRequests(http.MethodPost, "/api/graphql") < reads+2 {
+							time.Sleep(50 * time.Millisecond)
+						}
+						if _, err := env.Mock.ConnectAgent(demoAgentID, mockgitlab.AgentConnection{PodNamespace: "gitlab-agent-demo", PodName: "agentk-0"}); err != nil {
+							panic(err)
+						}
+					}()
+				},
+				ProtoV6ProviderFactories: acctest.ProviderFactories(),
+				ConfigDirectory:          demo,
+				ConfigVariables:          config.Variables{"wait_for_agentk": config.StringVariable("1m")},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("agentk", knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"connected": knownvalue.Bool(true),
+						"pods":      knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("gitlab-agent-demo/agentk-0")}),
+					})),
+				},
 			},
 			{
 				// A rotation, as `terraform apply -replace=...` in the demo

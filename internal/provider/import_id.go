@@ -3,12 +3,14 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // importByID imports from "<project>:<id>[:<id>…]", or from an identity
@@ -38,29 +40,60 @@ func importByID(ctx context.Context, req resource.ImportStateRequest, resp *reso
 }
 
 // identityImportIDs reads an import identity: the project, as its numeric ID,
-// and the named IDs. Terraform has checked that each is set.
-func identityImportIDs(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, names ...string) (string, []int64) {
+// and the named IDs. Terraform has checked that each is set; whether each
+// is a GitLab ID (a whole number that fits in 64 bits, positive) is checked
+// here, on the raw numbers, which the framework's Int64 cannot hold.
+func identityImportIDs(_ context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, names ...string) (string, []int64) {
+	var attrs map[string]tftypes.Value
+	if err := req.Identity.Raw.As(&attrs); err != nil {
+		resp.Diagnostics.AddError("Invalid import identity", fmt.Sprintf("The identity is not an object of "+
+			"numeric IDs (%v): write it as identity = { %s }.", err, identityExample(names)))
+		return "", nil
+	}
 	ids := make([]int64, len(names))
 	var projectID int64
 	for i, name := range append([]string{"project_id"}, names...) {
-		var v types.Int64
-		resp.Diagnostics.Append(req.Identity.GetAttribute(ctx, path.Root(name), &v)...)
-		if resp.Diagnostics.HasError() {
-			return "", nil
-		}
-		if v.IsNull() || v.IsUnknown() || v.ValueInt64() <= 0 {
+		id, problem := identityID(attrs[name])
+		if problem != "" {
 			resp.Diagnostics.AddError("Invalid import identity",
-				fmt.Sprintf("The identity's %s must be a positive number known at plan time, e.g. identity = { %s }.",
-					name, identityExample(names)))
+				fmt.Sprintf("The identity's %s is %s: it must be a GitLab ID, a whole number from 1 to %d known "+
+					"at plan time, e.g. identity = { %s }.", name, problem, int64(math.MaxInt64), identityExample(names)))
 			return "", nil
 		}
 		if i == 0 {
-			projectID = v.ValueInt64()
+			projectID = id
 		} else {
-			ids[i-1] = v.ValueInt64()
+			ids[i-1] = id
 		}
 	}
 	return strconv.FormatInt(projectID, 10), ids
+}
+
+// identityID reads one identity attribute as a GitLab ID, or says what it is
+// instead.
+func identityID(v tftypes.Value) (int64, string) {
+	if v.IsNull() {
+		return 0, "not set"
+	}
+	if !v.IsKnown() {
+		return 0, "not known until apply"
+	}
+	var f big.Float
+	if err := v.As(&f); err != nil {
+		return 0, "not a number"
+	}
+	text := f.Text('g', 20)
+	if !f.IsInt() {
+		return 0, text + ", not a whole number"
+	}
+	n, accuracy := f.Int64()
+	switch {
+	case accuracy != big.Exact:
+		return 0, text + ", beyond 64 bits"
+	case n <= 0:
+		return 0, text + ", not positive"
+	}
+	return n, ""
 }
 
 func identityExample(names []string) string {
@@ -89,8 +122,8 @@ func parseImportID(id string, names ...string) (string, []int64, error) {
 	for i, name := range names {
 		n, err := strconv.ParseInt(parts[i+1], 10, 64)
 		if err != nil || n <= 0 {
-			return "", nil, fmt.Errorf("import ID %q: %s %q is not a positive number; the form is %s",
-				id, name, parts[i+1], form)
+			return "", nil, fmt.Errorf("import ID %q: %s %q is not a GitLab ID, a whole number from 1 to %d; "+
+				"the form is %s", id, name, parts[i+1], int64(math.MaxInt64), form)
 		}
 		ids[i] = n
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest/gitlabstandin"
 )
 
 // moveTestProviders serves this provider and the stand-in for the official
@@ -28,7 +29,7 @@ import (
 func moveTestProviders(t *testing.T) map[string]func() (tfprotov6.ProviderServer, error) {
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "gitlabhq")
 	factories := acctest.ProviderFactories()
-	factories["gitlab"] = providerserver.NewProtocol6WithError(newGitLabStandIn())
+	factories["gitlab"] = providerserver.NewProtocol6WithError(gitlabstandin.New())
 	return factories
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -24,8 +25,9 @@ import (
 )
 
 var (
-	_ provider.Provider                  = (*gitlabAgentProvider)(nil)
-	_ provider.ProviderWithListResources = (*gitlabAgentProvider)(nil)
+	_ provider.Provider                       = (*gitlabAgentProvider)(nil)
+	_ provider.ProviderWithListResources      = (*gitlabAgentProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*gitlabAgentProvider)(nil)
 )
 
 // New returns a function that builds the provider, as providerserver expects.
@@ -37,13 +39,15 @@ func New(version string) func() provider.Provider {
 // tests can move time.
 func NewWithClock(version string, now func() time.Time) func() provider.Provider {
 	return func() provider.Provider {
-		return &gitlabAgentProvider{version: version, now: now}
+		return &gitlabAgentProvider{version: version, now: now, openTokens: &openTokens{}}
 	}
 }
 
 type gitlabAgentProvider struct {
 	version string
 	now     func() time.Time
+	// openTokens are the Kubernetes access tokens opened and not closed yet (see Shutdown).
+	openTokens *openTokens
 }
 
 type providerModel struct {
@@ -78,8 +82,9 @@ func (p *gitlabAgentProvider) Schema(_ context.Context, _ provider.SchemaRequest
 			},
 			"token": schema.StringAttribute{
 				MarkdownDescription: "GitLab access token with the `api` scope (personal, project, group or OAuth " +
-					"access token). Defaults to the `GITLAB_TOKEN` environment variable. Writes need the Maintainer " +
-					"role on the project, reads the Developer role. Never logged. White space around it (such as " +
+					"access token); `read_api` is enough for plans, data sources and `terraform query`. Defaults to " +
+					"the `GITLAB_TOKEN` environment variable. Writes need the Maintainer role on the project, reads " +
+					"of agents and tokens the Developer role, reads of URL configurations the Maintainer role. Never logged. White space around it (such as " +
 					"the newline `file(\"token.txt\")` keeps) is ignored.",
 				Optional:   true,
 				Sensitive:  true,
@@ -152,7 +157,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	// request is needed.
 	if unknown := unknownAttributes(cfg); len(unknown) > 0 {
 		tflog.Debug(ctx, "provider configuration not known yet", map[string]any{"attributes": unknown})
-		p.handOut(resp, &providerData{unknown: unknown, now: p.now})
+		p.handOut(resp, &providerData{unknown: unknown, now: p.now, openTokens: p.openTokens})
 		return
 	}
 
@@ -211,19 +216,21 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 			return
 		}
 	}
-	p.handOut(resp, &providerData{client: client, now: p.now})
+	p.handOut(resp, &providerData{client: client, now: p.now, openTokens: p.openTokens})
 }
 
-// handOut gives data to every resource, data source and list resource.
+// handOut gives data to every resource, data source, list resource and ephemeral resource.
 func (p *gitlabAgentProvider) handOut(resp *provider.ConfigureResponse, data *providerData) {
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ListResourceData = data
+	resp.EphemeralResourceData = data
 }
 
 func (p *gitlabAgentProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newClusterAgentResource,
+		newClusterAgentConfigResource,
 		newClusterAgentTokenResource,
 		// tokens: registered here
 		newClusterAgentURLConfigurationResource,
@@ -241,6 +248,16 @@ func (p *gitlabAgentProvider) DataSources(_ context.Context) []func() datasource
 		newClusterAgentURLConfigurationDataSource,
 		newClusterAgentURLConfigurationsDataSource,
 		// url configurations: registered here
+		newKASDataSource,
+		newClusterAgentConnectionsDataSource,
+	}
+}
+
+// EphemeralResources are opened and closed within one Terraform run (Terraform 1.10 and later,
+// OpenTofu 1.11 and later); nothing of them reaches state or plan files.
+func (p *gitlabAgentProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		newClusterAgentKubernetesAccess,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
@@ -21,6 +22,8 @@ type providerData struct {
 	unknown []string
 	// now is the clock token rotation reads.
 	now func() time.Time
+	// openTokens are the Kubernetes access tokens opened and not closed yet.
+	openTokens *openTokens
 }
 
 // clock returns the provider's clock, or time.Now before configuration.
@@ -83,12 +86,19 @@ func (d *dataSourceClient) Configure(_ context.Context, req datasource.Configure
 	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
+// ephemeralResourceClient is embedded by ephemeral resources.
+type ephemeralResourceClient struct{ gitlabClient }
+
+func (e *ephemeralResourceClient) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	e.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
 // addError adds a GitLab error as a diagnostic: its summary and its
 // explanation of what happened and what to do.
 func addError(diags *diag.Diagnostics, err error) {
 	var e *gitlab.Error
 	if errors.As(err, &e) {
-		diags.AddError(e.Summary, e.Detail)
+		diags.AddError(e.Summary, errorDetail(e))
 		return
 	}
 	diags.AddError("GitLab request failed", err.Error())

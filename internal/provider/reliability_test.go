@@ -220,8 +220,10 @@ func TestAccReliability_agentCreateOutcomeUnknownGivesImportCommand(t *testing.T
 	})
 }
 
-// Two tokens for one agent created in one apply, one answer lost: the token
-// state holds is never revoked, the orphan is, and the next apply completes.
+// Two tokens for one agent created in one apply, one with the same name, one
+// answer lost: the creates are serialized, so the token state holds is no
+// candidate; nothing is revoked; once the lost create's token is revoked by
+// hand, the next apply completes.
 func TestAccReliability_twoTokenCreatesWithALostAnswer(t *testing.T) {
 	t.Parallel()
 	env := acctest.New(t)
@@ -263,11 +265,25 @@ resource "gitlabagent_cluster_agent_token" "b" {
 				PreConfig: func() {
 					env.Mock.InjectFault(mockgitlab.Fault{Method: http.MethodPost, Pattern: tokensPath, Status: 502, AfterCommit: true})
 				},
-				Config:      env.Config(hcl),
-				ExpectError: acctest.ErrorRegexp("GitLab did create token", "was revoked"),
+				Config: env.Config(hcl),
+				ExpectError: acctest.ErrorRegexp(`Whether GitLab created token "cluster" is unknown`,
+					`token_id 1 ("cluster")`, "Nothing was revoked"),
 			},
 			{
-				// State holds the token that was created; the orphan is revoked.
+				// Nothing was revoked: the token the other create returned is in
+				// state, and the lost create's token 1, the only one listed, is
+				// revoked by hand as the error says.
+				PreConfig: func() {
+					if n := env.Mock.CountRequests(http.MethodDelete, tokenPath); n != 0 {
+						t.Errorf("%d revocations, want none", n)
+					}
+					if n := len(env.Mock.ActiveTokens(agentID)); n != 2 {
+						t.Errorf("%d active tokens, want both creates' tokens", n)
+					}
+					if err := env.Mock.RevokeToken(1); err != nil {
+						t.Fatal(err)
+					}
+				},
 				Config:   env.Config(hcl),
 				PlanOnly: true, ExpectNonEmptyPlan: true,
 				Check: heldByState,

@@ -173,7 +173,8 @@ func (r *clusterAgentResource) Read(ctx context.Context, req resource.ReadReques
 }
 
 // Update only happens when `project` is rewritten for the same project (see
-// planProjectChange): nothing changes in GitLab, state takes the new spelling.
+// planProjectChange) or `timeouts` change: nothing changes in GitLab, state
+// takes the new values.
 func (r *clusterAgentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan, state clusterAgentResourceModel
@@ -183,6 +184,7 @@ func (r *clusterAgentResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	state.Project = plan.Project
+	state.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -229,7 +231,7 @@ func addAgentCreateError(diags *diag.Diagnostics, err error, project, name strin
 			"instead of registering it again, with its agent ID:\n\n  terraform import <address of this "+
 			"gitlabagent_cluster_agent> '%s:<agent_id>'\n\nIf it is not there, run again.", name, project, project)
 	}
-	diags.AddError(e.Summary, e.Detail+"\n\n"+adopt)
+	diags.AddError(e.Summary, errorDetail(e)+"\n\n"+adopt)
 }
 
 // apiProject is the project reference requests use: the numeric ID once

@@ -333,7 +333,7 @@ func (r *clusterAgentTokenResource) Create(ctx context.Context, req resource.Cre
 	token, err := client.CreateAgentToken(ctx, project, plan.AgentID.ValueInt64(), plan.Name.ValueString(),
 		plan.Description.ValueStringPointer())
 	if err != nil {
-		addError(&resp.Diagnostics, err)
+		addTokenCreateError(&resp.Diagnostics, err, project, plan.AgentID.ValueInt64())
 		return
 	}
 	r.recordCheck(ctx, resp.Private, &resp.Diagnostics)
@@ -391,8 +391,8 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 }
 
 // Update happens only for provider-side changes: `project` written another
-// way for the same project, `rotate_after`, and rotation_triggers or
-// description changes that GitLab would not see (see their plan modifiers).
+// way for the same project, `rotate_after`, `timeouts`, and rotation_triggers
+// or description changes that GitLab would not see (see their plan modifiers).
 // Nothing is sent to GitLab.
 func (r *clusterAgentTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
@@ -406,6 +406,7 @@ func (r *clusterAgentTokenResource) Update(ctx context.Context, req resource.Upd
 	state.RotateAfter = plan.RotateAfter
 	state.RotationTriggers = plan.RotationTriggers
 	state.Description = plan.Description
+	state.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, nil)...)
 }

@@ -469,8 +469,8 @@ func TestAccClusterAgentToken_limitListsTheBlockingTokens(t *testing.T) {
 			Config: env.Config(tokenConfig{agentID: agentID}.hcl()),
 			ExpectError: wrapped(
 				fmt.Sprintf(`Agent %d already has 2 active tokens`, agentID),
-				fmt.Sprintf(`token_id %d \("cluster-eu"\), created \S+, last used 2025-02-03T04:05:06Z`, first.ID),
-				fmt.Sprintf(`token_id %d \("cluster-us"\), created \S+, never used`, second.ID),
+				fmt.Sprintf(`token_id %d \("cluster-eu"\), created \S+ by user 2, last used 2025-02-03T04:05:06Z`, first.ID),
+				fmt.Sprintf(`token_id %d \("cluster-us"\), created \S+ by user 2, never used`, second.ID),
 				`Nothing was created or revoked`, `gitlabagent_cluster_agent_token`,
 				`Operate > Kubernetes clusters`, `create_before_destroy`),
 		}},
@@ -592,28 +592,121 @@ func TestAccClusterAgentToken_rotateAfter(t *testing.T) {
 	})
 }
 
-func TestAccClusterAgentToken_lostCreateAnswerLeavesNoOrphan(t *testing.T) {
+// A create whose answer is lost revokes nothing: the token GitLab created is
+// listed with how to revoke or adopt it; adopted and rotated, state and
+// GitLab agree.
+func TestAccClusterAgentToken_lostCreateAnswerRevokesNothing(t *testing.T) {
 	env := acctest.New(t)
 	agentID := newTestAgent(t, env)
+	cfg := env.Config(tokenConfig{agentID: agentID, outputOnly: true}.hcl())
+	importID := fmt.Sprintf("root/test:%d:1", agentID)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories(),
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				env.Mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPath, Status: 502, AfterCommit: true})
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					env.Mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPath, Status: 502, AfterCommit: true})
+				},
+				Config: cfg,
+				ExpectError: acctest.ErrorRegexp(`GitLab answered 502`, `Whether GitLab created token "cluster" is unknown`,
+					`token_id 1 ("cluster"), created`, "by user 2", "Nothing was revoked",
+					"revoke it there", "terraform import <address of this gitlabagent_cluster_agent_token> '"+importID+"'",
+					"terraform apply -replace=<address of this gitlabagent_cluster_agent_token>"),
 			},
-			Config:      env.Config(tokenConfig{agentID: agentID}.hcl()),
-			ExpectError: wrapped(`GitLab answered 502`, `GitLab did create token 1 \("cluster"\)`, `token 1 was revoked`),
-		}},
+			{
+				PreConfig: func() {
+					if n := env.Mock.CountRequests("DELETE", tokenPath); n != 0 {
+						t.Errorf("saw %d revocations, want none", n)
+					}
+					if info, _ := env.Mock.Token(1); info.Status != "active" {
+						t.Errorf("token 1 is %s, want it left active for the user to decide", info.Status)
+					}
+				},
+				Config:             cfg,
+				ResourceName:       tokenResource,
+				ImportState:        true,
+				ImportStateId:      importID,
+				ImportStatePersist: true,
+			},
+			{
+				// Rotated at once: its secret was lost with the answer.
+				Config: cfg,
+				Taint:  []string{tokenResource},
+				Check: func(s *terraform.State) error {
+					id, err := acctest.Int64Attribute(s, tokenResource, "token_id")
+					active := env.Mock.ActiveTokens(agentID)
+					if err != nil || len(active) != 1 || active[0].ID != id || id == 1 {
+						return fmt.Errorf("state's token %d (%w), GitLab's active tokens %+v", id, err, active)
+					}
+					if v, _ := acctest.Attribute(s, tokenResource, "token"); v != active[0].Token {
+						return fmt.Errorf("the secret in state is not the new token's")
+					}
+					return nil
+				},
+			},
+		},
 	})
-	if n := env.Mock.CountRequests("POST", tokensPath); n != 1 {
-		t.Errorf("saw %d POSTs; a create must never be repeated", n)
+	if n := env.Mock.CountRequests("POST", tokensPath); n != 2 {
+		t.Errorf("saw %d POSTs; want the lost create and the rotation's, never a repeat", n)
 	}
-	if n := len(env.Mock.ActiveTokens(agentID)); n != 0 {
-		t.Errorf("%d active tokens left behind whose secret nobody has", n)
-	}
-	if n := env.Mock.CountRequests("DELETE", tokenPath); n != 1 {
-		t.Errorf("saw %d revocations, want 1 (the orphan)", n)
-	}
+}
+
+// Two runs create a token of the same name for one agent. Run A's create gets
+// a 500 that created nothing while run B creates its token: A lists B's token
+// as a candidate and revokes nothing, so B's token, which B's state holds,
+// stays active. Run again, A creates its own.
+func TestAccClusterAgentToken_lostCreateNeverRevokesAnotherRunsToken(t *testing.T) {
+	env := acctest.New(t)
+	agentID := newTestAgent(t, env)
+	cfg := env.Config(tokenConfig{agentID: agentID, outputOnly: true}.hcl())
+	var runB mockgitlab.TokenInfo
+	created := make(chan mockgitlab.TokenInfo, 1)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					env.Mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: tokensPath, Status: 500, DelayMS: 1500})
+					go func() {
+						// Run B creates its token while A's POST is under way.
+						for env.Mock.CountRequests("POST", tokensPath) == 0 {
+							time.Sleep(20 * time.Millisecond)
+						}
+						tok, err := env.Mock.CreateToken(agentID, "cluster", "", acctest.MaintainerUserID)
+						if err != nil {
+							t.Error(err)
+						}
+						created <- tok
+					}()
+				},
+				Config: cfg,
+				ExpectError: acctest.ErrorRegexp(`GitLab answered 500`, `Whether GitLab created token "cluster" is unknown`,
+					`token_id 1 ("cluster")`, "Nothing was revoked", "terraform import"),
+			},
+			{
+				PreConfig: func() {
+					runB = <-created
+					if info, _ := env.Mock.Token(runB.ID); runB.ID == 0 || info.Status != "active" {
+						t.Errorf("run B's token %d is %q, want active", runB.ID, info.Status)
+					}
+				},
+				Config: cfg,
+				Check: func(s *terraform.State) error {
+					id, err := acctest.Int64Attribute(s, tokenResource, "token_id")
+					if err != nil || id == runB.ID {
+						return fmt.Errorf("state holds token %d (%w), run B's is %d", id, err, runB.ID)
+					}
+					if n := len(env.Mock.ActiveTokens(agentID)); n != 2 {
+						return fmt.Errorf("%d active tokens, want run B's and this run's", n)
+					}
+					if n := env.Mock.CountRequests("DELETE", tokenPath); n != 0 {
+						return fmt.Errorf("saw %d revocations, want none", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
 }
 
 func TestAccClusterAgentToken_permissionAndNotFoundErrors(t *testing.T) {

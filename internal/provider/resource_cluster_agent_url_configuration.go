@@ -369,10 +369,17 @@ func (r *clusterAgentURLConfigurationResource) Create(ctx context.Context, req r
 	if opt.ClientKey == nil {
 		opt.ClientKey = keyWO.ValueStringPointer()
 	}
-	u, err := client.CreateURLConfiguration(ctx, project, plan.AgentID.ValueInt64(), opt)
+	u, recovered, err := client.CreateOrRecoverURLConfiguration(ctx, project, plan.AgentID.ValueInt64(), opt)
 	if err != nil {
 		addError(&resp.Diagnostics, err)
 		return
+	}
+	if recovered {
+		resp.Diagnostics.AddWarning("GitLab's answer was lost; the URL configuration was found",
+			fmt.Sprintf("The request creating the URL configuration of agent %d got no usable answer, so it was "+
+				"not repeated. The agent's URL configurations were checked instead: GitLab had created it as URL "+
+				"configuration %d, with the URL and certificates requested, which is now in state.",
+				u.AgentID, u.ID))
 	}
 	plan.urlConfigurationAttributes = urlConfigurationToAttributes(u, plan.urlConfigurationAttributes)
 	plan.ProjectID = types.Int64Value(projectID)
@@ -443,8 +450,8 @@ func goneDetail(err error) string {
 }
 
 // Update happens only for changes GitLab does not see: `project` written
-// another way for the same project, and the first client key (or key version)
-// set after an import. Nothing is sent to GitLab.
+// another way for the same project, `timeouts`, and the first client key (or
+// key version) set after an import. Nothing is sent to GitLab.
 func (r *clusterAgentURLConfigurationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	defer keepIdentity(ctx, &resp.Diagnostics, resp.Identity, &resp.State)
 	var plan, state clusterAgentURLConfigurationModel
@@ -457,6 +464,7 @@ func (r *clusterAgentURLConfigurationResource) Update(ctx context.Context, req r
 	state.ClientKey = plan.ClientKey
 	state.ClientKeyWOVersion = plan.ClientKeyWOVersion
 	state.ClientKeyWO = types.StringNull()
+	state.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 

@@ -2,7 +2,9 @@ package provider_test
 
 import (
 	"context"
+	"math/big"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -165,13 +167,42 @@ func TestResourceIdentity_invalidImportIdentity(t *testing.T) {
 	p := env.Protocol(t, acctest.MaintainerToken)
 	_, _, _, diags := p.ImportByIdentity("gitlabagent_cluster_agent_token",
 		map[string]int64{"project_id": acctest.ProjectID, "agent_id": 0, "token_id": 3})
-	want := acctest.ErrorRegexp("Invalid import identity", "agent_id must be a positive number",
+	want := acctest.ErrorRegexp("Invalid import identity", "agent_id is 0, not positive", "a GitLab ID, a whole number",
 		"identity = { project_id = 20, agent_id = 42, token_id = 7 }")
 	if got := acctest.Errors(diags); !want.MatchString(got) {
 		t.Errorf("import with agent_id 0: got %q, want %s", got, want)
 	}
 	if n := len(env.Mock.Requests()); n != 0 {
 		t.Errorf("an invalid identity sent %d requests to GitLab", n)
+	}
+}
+
+// Numbers that are no GitLab ID (a fraction, beyond 64 bits, negative) are
+// refused naming the field and the form, before any request.
+func TestResourceIdentity_importIdentityOfNoID(t *testing.T) {
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	huge, _, _ := big.ParseFloat("1e30", 10, 256, big.ToNearestEven)
+	for _, tc := range []struct {
+		typeName string
+		ids      map[string]any
+		field    string
+	}{
+		{"gitlabagent_cluster_agent", map[string]any{"project_id": acctest.ProjectID, "agent_id": 1.5}, "agent_id"},
+		{"gitlabagent_cluster_agent", map[string]any{"project_id": huge, "agent_id": 1}, "project_id"},
+		{"gitlabagent_cluster_agent_token", map[string]any{"project_id": acctest.ProjectID, "agent_id": 1, "token_id": huge}, "token_id"},
+		{"gitlabagent_cluster_agent_url_configuration", map[string]any{"project_id": acctest.ProjectID, "agent_id": -2.5, "url_configuration_id": 1}, "agent_id"},
+	} {
+		_, _, _, diags := p.ImportByIdentityOf(tc.typeName, tc.ids)
+		got := acctest.Errors(diags)
+		want := acctest.ErrorRegexp("Invalid import identity", "The identity's "+tc.field+" is",
+			"a whole number from 1 to 9223372036854775807", "identity = { project_id = 20, agent_id = 42")
+		if !want.MatchString(got) || strings.Contains(got, "always an error in the provider") {
+			t.Errorf("%s with %v: got %q, want %s", tc.typeName, tc.ids, got, want)
+		}
+	}
+	if n := len(env.Mock.Requests()); n != 0 {
+		t.Errorf("invalid identities sent %d requests to GitLab", n)
 	}
 }
 
@@ -202,6 +233,12 @@ resource "gitlabagent_cluster_agent_token" "test" {
   agent_id = gitlabagent_cluster_agent.test.agent_id
   name     = "agentk"
 }
+
+resource "gitlabagent_cluster_agent_config" "test" {
+  project       = gitlabagent_cluster_agent.test.project
+  agent_name    = gitlabagent_cluster_agent.test.name
+  observability = { logging = { level = "debug" } }
+}
 `)
 	resource.ParallelTest(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
@@ -218,6 +255,21 @@ resource "gitlabagent_cluster_agent_token" "test" {
 					statecheck.ExpectIdentityValueMatchesState("gitlabagent_cluster_agent_token.test", tfjsonpath.New("token_id")),
 					statecheck.ExpectIdentityValueMatchesState("gitlabagent_cluster_agent_token.test", tfjsonpath.New("agent_id")),
 					statecheck.ExpectIdentityValueMatchesState("gitlabagent_cluster_agent_token.test", tfjsonpath.New("project_id")),
+					statecheck.ExpectIdentity("gitlabagent_cluster_agent_config.test", map[string]knownvalue.Check{
+						"project_id": knownvalue.Int64Exact(acctest.ProjectID),
+						"agent_name": knownvalue.StringExact("identity"),
+					}),
+				},
+			},
+			{
+				Config:          config,
+				ResourceName:    "gitlabagent_cluster_agent_config.test",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithResourceIdentity,
+				ImportPlanChecks: resource.ImportPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("gitlabagent_cluster_agent_config.test", plancheck.ResourceActionNoop),
+					},
 				},
 			},
 			{

@@ -2,12 +2,14 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -23,7 +25,7 @@ const (
 // timeoutsBlock is the `timeouts { create, read, delete }` block every
 // resource has.
 func timeoutsBlock(ctx context.Context) schema.Block {
-	return timeouts.Block(ctx, timeouts.Opts{
+	block := timeouts.Block(ctx, timeouts.Opts{
 		Create: true, Read: true, Delete: true,
 		CreateDescription: "How long creating may take in all, retries and rate-limit waits included, a Go duration " +
 			"such as `\"30m\"`. Default `" + defaultCreateTimeout.String() + "`.",
@@ -32,6 +34,55 @@ func timeoutsBlock(ctx context.Context) schema.Block {
 		DeleteDescription: "How long deleting may take in all, a Go duration. Default `" +
 			defaultDeleteTimeout.String() + "`.",
 	})
+	// Values that cannot work are refused at plan, naming the attribute, not
+	// met at apply by an operation that times out before sending anything.
+	nested, ok := block.(schema.SingleNestedBlock)
+	if !ok {
+		return block
+	}
+	attributes := make(map[string]schema.Attribute, len(nested.Attributes))
+	for name, a := range nested.Attributes {
+		if s, ok := a.(schema.StringAttribute); ok {
+			s.Description += " At least `" + minTimeout.String() + "`."
+			s.Validators = []validator.String{timeoutDuration{}}
+			a = s
+		}
+		attributes[name] = a
+	}
+	nested.Attributes = attributes
+	return nested
+}
+
+// minTimeout is the shortest operation timeout accepted: anything shorter
+// would end the operation before GitLab could answer.
+const minTimeout = time.Second
+
+// timeoutDuration validates a `timeouts` value: a Go duration of at least
+// minTimeout.
+type timeoutDuration struct{}
+
+func (timeoutDuration) Description(context.Context) string {
+	return fmt.Sprintf("a Go duration of at least %s, such as \"30m\"", minTimeout)
+}
+
+func (v timeoutDuration) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (timeoutDuration) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid timeout",
+			fmt.Sprintf("`%s` is %q, which is not a duration: write a number with a unit, e.g. \"30s\", \"20m\" "+
+				"or \"1h\" (units h, m and s).", req.Path, s))
+	case d < minTimeout:
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid timeout",
+			fmt.Sprintf("`%s` is %q: the operation would end before GitLab could answer. Give at least %q, "+
+				"or remove it for the default.", req.Path, s, minTimeout.String()))
+	}
 }
 
 // nullTimeouts is an unset `timeouts` block, for state the provider writes

@@ -95,8 +95,17 @@ func projectProblem(p string) string {
 	case !strings.Contains(p, "/"):
 		return fmt.Sprintf("%q is neither a numeric ID nor a full path: GitLab needs the namespace too, e.g. "+
 			"\"my-group/%s\", or the numeric project ID.", p, p)
+	case strings.ContainsFunc(p, unicode.IsControl):
+		return fmt.Sprintf("%q is not a project path: it contains a control character (a NUL, tab, line "+
+			"break or the like), which no GitLab path has.", p)
 	case strings.ContainsAny(p, ": "):
 		return fmt.Sprintf("%q is not a project path: paths contain no spaces or ':'.", p)
+	}
+	for _, segment := range strings.Split(p, "/") {
+		if segment == "." || segment == ".." {
+			return fmt.Sprintf("%q is not a project path: a GitLab namespace or project is never named %q. "+
+				"Write the full path, group/subgroup/project.", p, segment)
+		}
 	}
 	return ""
 }

@@ -1,3 +1,7 @@
+# Put list blocks in a file whose name ends in .tfquery.hcl, such as
+# agents.tfquery.hcl, beside the configuration: terraform query reads them
+# only there (in a .tf file they are ignored).
+#
 # The agents of a project whose names start with "prod-". Run
 #
 #   terraform query -generate-config-out=generated.tf

@@ -73,9 +73,9 @@ func providerSchema(ctx context.Context, server tfprotov6.ProviderServer) (*tfjs
 	if err := diagnosticsError("GetResourceIdentitySchemas", identities.Diagnostics); err != nil {
 		return nil, err
 	}
-	if len(resp.EphemeralResourceSchemas)+len(resp.Functions)+len(resp.ActionSchemas) > 0 {
-		return nil, fmt.Errorf("the provider has ephemeral resources, functions or actions, which this " +
-			"command does not render yet: extend it")
+	if len(resp.Functions)+len(resp.ActionSchemas) > 0 {
+		return nil, fmt.Errorf("the provider has functions or actions, which this command does not render " +
+			"yet: extend it")
 	}
 	ps := &tfjson.ProviderSchema{}
 	if ps.ConfigSchema, err = schema(resp.Provider); err != nil {
@@ -88,6 +88,7 @@ func providerSchema(ctx context.Context, server tfprotov6.ProviderServer) (*tfjs
 		{resp.ResourceSchemas, &ps.ResourceSchemas},
 		{resp.DataSourceSchemas, &ps.DataSourceSchemas},
 		{resp.ListResourceSchemas, &ps.ListResourceSchemas},
+		{resp.EphemeralResourceSchemas, &ps.EphemeralResourceSchemas},
 	} {
 		if len(group.from) == 0 {
 			continue

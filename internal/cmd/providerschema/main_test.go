@@ -17,7 +17,8 @@ import (
 
 // The output must be what `terraform providers schema -json` prints for the
 // provider, section by section, for every section the Terraform at hand
-// knows (1.11 prints no identity, versions before 1.14 no list resources).
+// knows (1.11 prints no identity, versions before 1.14 no list resources;
+// ephemeral resources are printed since 1.10).
 func TestSchemaIsTerraforms(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("compares with the output of a terraform binary: set TF_ACC=1")
@@ -81,7 +82,8 @@ terraform {
 	same("provider", got.ConfigSchema, want.ConfigSchema)
 	same("resource_schemas", got.ResourceSchemas, want.ResourceSchemas)
 	same("data_source_schemas", got.DataSourceSchemas, want.DataSourceSchemas)
-	compared := 3
+	same("ephemeral_resource_schemas", got.EphemeralResourceSchemas, want.EphemeralResourceSchemas)
+	compared := 4
 	if want.ResourceIdentitySchemas != nil {
 		same("resource_identity_schemas", got.ResourceIdentitySchemas, want.ResourceIdentitySchemas)
 		compared++

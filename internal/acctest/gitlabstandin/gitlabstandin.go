@@ -1,4 +1,9 @@
-package provider_test
+// Package gitlabstandin is a minimal stand-in for the official gitlab provider
+// (registry.terraform.io/gitlabhq/gitlab), which cannot be downloaded here. The
+// migration tests serve it in process under the name "gitlab"; its command,
+// cmd/terraform-provider-gitlab, is the second provider the install test puts
+// in a filesystem mirror beside this one.
+package gitlabstandin
 
 import (
 	"bytes"
@@ -22,10 +27,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// gitlabStandIn is a minimal stand-in for the official gitlab provider
-// (registry.terraform.io/gitlabhq/gitlab), which cannot be downloaded here,
-// served under the name "gitlab" in tests of moving from it. Its
-// gitlab_cluster_agent and gitlab_cluster_agent_token have the official
+// gitlabStandIn is the stand-in provider. Its gitlab_cluster_agent and gitlab_cluster_agent_token have the official
 // schema (attribute names, types, flags, schema version 0) and store state
 // the way the official provider does: `project` as written, `id` as
 // "<project>:<agent_id>[:<token_id>]", timestamps in RFC 3339 to the second,
@@ -38,7 +40,8 @@ type standInClient struct {
 	token   string
 }
 
-func newGitLabStandIn() provider.Provider { return gitlabStandIn{} }
+// New returns the stand-in provider, whose type name is "gitlab".
+func New() provider.Provider { return gitlabStandIn{} }
 
 func (gitlabStandIn) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "gitlab"
