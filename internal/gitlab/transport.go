@@ -15,8 +15,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// DefaultRequestTimeout bounds one attempt of one request when the provider
-// configuration sets no `request_timeout`.
+// DefaultRequestTimeout bounds one attempt of one request when
+// Config.RequestTimeout is not set.
 const DefaultRequestTimeout = 60 * time.Second
 
 // minRateLimitWait is the least a rate-limited request waits, even when
@@ -28,8 +28,8 @@ const minRateLimitWait = time.Second
 // before its 429 is returned, unless Config.RateLimitWait says otherwise.
 const maxThrottledWait = 10 * time.Minute
 
-// TimeoutError is an attempt that got no complete answer within the
-// provider's `request_timeout`. It is not retried: a stalled GitLab or proxy
+// TimeoutError is an attempt that got no complete answer within
+// Config.RequestTimeout. It is not retried: a stalled GitLab or proxy
 // would only stall again.
 type TimeoutError struct {
 	Method  string

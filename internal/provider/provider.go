@@ -207,7 +207,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	}
 	client, err := gitlab.New(conf)
 	if err != nil {
-		resp.Diagnostics.AddError("Invalid GitLab provider configuration", err.Error())
+		addConfigError(&resp.Diagnostics, err)
 		return
 	}
 	if cfg.EarlyAuthCheck.ValueBool() {
