@@ -123,8 +123,9 @@ func (p *gitlabAgentProvider) Schema(_ context.Context, _ provider.SchemaRequest
 				MarkdownDescription: "How many times a request is retried after a server error or a dropped " +
 					"connection: reads and deletes only, a create is never repeated blindly. Default `5`; `0` " +
 					"disables retries. A `429 Too Many Requests` is not counted: the provider waits as GitLab asks " +
-					"(`Retry-After`, else `RateLimit-Reset`), up to 10 minutes per request, and from then on paces " +
-					"every request of the run at GitLab's announced rate; with `0` it is not waited out either.",
+					"(`Retry-After`, else `RateLimit-Reset`), for 10 minutes at most after a request's first 429, " +
+					"and once GitLab shows its window used up, paces every request of the run at GitLab's announced " +
+					"rate; with `0` it is not waited out either.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
