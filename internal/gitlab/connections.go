@@ -163,8 +163,17 @@ func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name strin
 		messages = append(messages, e.Message)
 	}
 	said := strings.Join(messages, "; ")
-	fail := func(summary, detail string, check ...Setting) error {
-		return &Error{Status: 200, GitLabMessage: said, Summary: summary, Detail: detail, Check: check}
+	fail := func(summary, detail string, facts ...any) error {
+		e := &Error{Status: 200, GitLabMessage: said, Summary: summary, Detail: detail}
+		for _, f := range facts {
+			switch f := f.(type) {
+			case Setting:
+				e.Check = append(e.Check, f)
+			case Kind:
+				e.Kind = f
+			}
+		}
+		return e
 	}
 	if out.Data == nil {
 		return nil, fail("Failed to "+action, fmt.Sprintf("GitLab's GraphQL API refused the query for %s: %s. "+
@@ -189,7 +198,7 @@ func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name strin
 				"GitLab answered %q for the connections of %s: its agent server (KAS) is disabled or GitLab has no "+
 					"address to reach it (gitlab_kas['enable'] and gitlab_kas['internal_url'] in gitlab.rb, or the "+
 					"`kas` settings of the Helm chart). No agent can connect until an administrator enables KAS; "+
-					"GET /metadata tells whether it is enabled (kas.enabled).", said, t))
+					"GET /metadata tells whether it is enabled (kas.enabled).", said, t), KindKASNotConfigured)
 		}
 		if said == "" {
 			said = "no error given"

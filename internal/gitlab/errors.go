@@ -113,6 +113,7 @@ const (
 	KindURLConfigurationUnknown         // a lost create's outcome: Existing is what the agent has, if anything
 	KindCertificatesRefused             // GitLab refused a URL configuration's certificates or key in both forms
 	KindReceptiveAgentsUnavailable      // URL configurations are not available (Gap says why)
+	KindKASNotConfigured                // GitLab has no agent server (KAS) to ask
 )
 
 // Error is a failed GitLab request: what failed, what GitLab said, and the
@@ -371,6 +372,7 @@ var kindNames = map[Kind]string{
 	KindProjectMoved: "project moved", KindRateLimited: "rate limited", KindTokenLimit: "token limit",
 	KindURLConfigurationExists: "URL configuration exists", KindURLConfigurationUnknown: "URL configuration unknown",
 	KindCertificatesRefused: "certificates refused", KindReceptiveAgentsUnavailable: "receptive agents unavailable",
+	KindKASNotConfigured: "KAS not configured",
 }
 
 func (k Kind) String() string { return kindNames[k] }

@@ -18,13 +18,13 @@ import (
 // settingNames are the provider's names of the client settings a failure
 // points at.
 var settingNames = map[gitlab.Setting]string{
-	gitlab.SettingURL:              "the API URL is `base_url` (or GITLAB_BASE_URL)",
-	gitlab.SettingToken:            "the token is `token` (or GITLAB_TOKEN)",
-	gitlab.SettingTLS:              "the TLS settings are `cacert_file`, `ca_cert` and `insecure`",
-	gitlab.SettingRequestTimeout:   "the request timeout is `request_timeout`",
-	gitlab.SettingRetries:          "with `retries = 0` a 429 is not waited out at all",
-	gitlab.SettingOperationTimeout: "the operation's time limit is the resource's `timeouts`",
-	gitlab.SettingProject:          "the project is `project` (its numeric ID or full path)",
+	gitlab.SettingURL:              "`base_url` (or GITLAB_BASE_URL)",
+	gitlab.SettingToken:            "`token` (or GITLAB_TOKEN)",
+	gitlab.SettingTLS:              "`cacert_file`, `ca_cert` and `insecure`",
+	gitlab.SettingRequestTimeout:   "`request_timeout`",
+	gitlab.SettingRetries:          "`retries` (with `retries = 0` a 429 is not waited out at all)",
+	gitlab.SettingOperationTimeout: "the resource's `timeouts`",
+	gitlab.SettingProject:          "`project` (its numeric ID or full path)",
 }
 
 // settingsAdvice names the provider settings behind the client settings a
@@ -39,7 +39,7 @@ func settingsAdvice(check []gitlab.Setting) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "In the provider's configuration, " + strings.Join(parts, "; ") + "."
+	return "Check " + strings.Join(parts, "; ") + "."
 }
 
 // kindAdvice is what a Terraform user does about a kind of failure.
@@ -58,6 +58,8 @@ func kindAdvice(e *gitlab.Error) string {
 			"resource. If this happened while replacing a token with `lifecycle { create_before_destroy = true }`, " +
 			"use the default destroy-then-create replacement instead (remove create_before_destroy), which revokes " +
 			"the old token before creating the new one."
+	case gitlab.KindKASNotConfigured:
+		return "The gitlabagent_kas data source tells whether it is enabled."
 	case gitlab.KindCertificatesRefused:
 		return "Check `client_cert`, `client_key` and `ca_cert`."
 	case gitlab.KindReceptiveAgentsUnavailable:

@@ -32,6 +32,7 @@ func TestGitLabFactsAreWordedForTerraform(t *testing.T) {
 			[]string{"`terraform state rm`", "`project`"}},
 		{"read-only token", &gitlab.Error{Kind: gitlab.KindReadOnlyToken}, []string{"`terraform plan`"}},
 		{"token limit", &gitlab.Error{Kind: gitlab.KindTokenLimit}, []string{"gitlabagent_cluster_agent_token", "create_before_destroy"}},
+		{"KAS", &gitlab.Error{Kind: gitlab.KindKASNotConfigured}, []string{"gitlabagent_kas data source"}},
 		{"certificates", &gitlab.Error{Kind: gitlab.KindCertificatesRefused}, []string{"`client_cert`, `client_key` and `ca_cert`"}},
 		{"community edition", &gitlab.Error{Kind: gitlab.KindReceptiveAgentsUnavailable, Gap: gitlab.GapEdition},
 			[]string{"remove the URL-configuration resources"}},
