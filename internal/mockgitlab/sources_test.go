@@ -11,7 +11,7 @@ import (
 // The mock cites GitLab's own source for what it imitates, never a file
 // outside this repository, which a reader of the repository cannot open.
 func TestSourcesCiteNothingOutsideTheRepository(t *testing.T) {
-	outside := regexp.MustCompile(`(^|[^.])\.\./|shared/reference|gitlab-behaviour\.md|gitlab-bootstrap-apis\.md|cluster-agents-api\.md`)
+	outside := regexp.MustCompile(`(^|[^.])\.\./[A-Za-z_]|shared/reference|gitlab-behaviour\.md|gitlab-bootstrap-apis\.md|cluster-agents-api\.md`)
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Ext(path) != ".go" || path == "sources_test.go" {
 			return err
