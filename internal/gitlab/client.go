@@ -1,6 +1,8 @@
 // Package gitlab is the one way the provider talks to GitLab. It builds the
-// client-go client (authentication, TLS, retries, redacting logs), adds what
-// client-go lacks, and turns API errors into precise, user-facing errors.
+// client-go client (authentication, TLS, retries, the rate-limit pacing,
+// redacting logs), adds what client-go lacks, and turns API errors into
+// errors that say what failed, what GitLab said, and the facts a caller needs
+// to say what to do next (see Error); it speaks GitLab, not Terraform.
 package gitlab
 
 import (
