@@ -37,7 +37,7 @@ func main() {
 		return
 	}
 
-	for name, value := range quietLogSettings(os.Environ(), debug) {
+	for name, value := range provider.QuietLogSettings(os.Environ(), debug) {
 		if err := os.Setenv(name, value); err != nil {
 			log.Fatal(err.Error())
 		}

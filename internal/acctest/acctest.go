@@ -150,15 +150,15 @@ func prepareEnvironment() error {
 	// OpenTofu resolves providers written without a host on its own
 	// registry: terraform-plugin-testing must serve them there too.
 	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && isOpenTofu(os.Getenv("TF_ACC_TERRAFORM_PATH")) {
-		if err := os.Setenv("TF_ACC_PROVIDER_HOST", OpenTofuRegistry); err != nil {
+		if err := os.Setenv("TF_ACC_PROVIDER_HOST", openTofuRegistry); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// OpenTofuRegistry is the host OpenTofu resolves provider sources on.
-const OpenTofuRegistry = "registry.opentofu.org"
+// openTofuRegistry is the host OpenTofu resolves provider sources on.
+const openTofuRegistry = "registry.opentofu.org"
 
 // isOpenTofu tells whether the binary is OpenTofu: `tofu version` prints
 // "OpenTofu v1.x.y" first.

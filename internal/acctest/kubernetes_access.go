@@ -100,5 +100,5 @@ func (p *Protocol) ephemeralSchema(typeName string) *tfprotov6.Schema {
 // plan's resource changes: OpenTofu does, with the action "open", which terraform-plugin-testing counts
 // as a change, so that a plan after apply is never empty there; Terraform does not.
 func PlansListEphemeralResources() bool {
-	return ProviderHost() == OpenTofuRegistry
+	return ProviderHost() == openTofuRegistry
 }

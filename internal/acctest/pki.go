@@ -81,13 +81,7 @@ func (ca *CA) ClientCertificate(t testing.TB, commonName string, format KeyForma
 	return ca.issue(t, commonName, format, x509.ExtKeyUsageClientAuth)
 }
 
-// ServerCertificate issues a server certificate for the DNS name host.
-func (ca *CA) ServerCertificate(t testing.TB, host string) Certificate {
-	t.Helper()
-	return ca.issue(t, host, ECDSAPKCS8, x509.ExtKeyUsageServerAuth, host)
-}
-
-func (ca *CA) issue(t testing.TB, commonName string, format KeyFormat, usage x509.ExtKeyUsage, dnsNames ...string) Certificate {
+func (ca *CA) issue(t testing.TB, commonName string, format KeyFormat, usage x509.ExtKeyUsage) Certificate {
 	t.Helper()
 	key := generateKey(t, format)
 	keyUsage := x509.KeyUsageDigitalSignature
@@ -97,7 +91,6 @@ func (ca *CA) issue(t testing.TB, commonName string, format KeyFormat, usage x50
 	tmpl := &x509.Certificate{
 		SerialNumber: serialNumber(t),
 		Subject:      pkix.Name{CommonName: commonName},
-		DNSNames:     dnsNames,
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
 		KeyUsage:     keyUsage,

@@ -3,217 +3,264 @@ package acctest
 import (
 	"context"
 	"math/big"
-	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/mockgitlab"
+	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/provider"
 )
 
-// What Terraform 1.12 and later (resource identity) and 1.14 and later (list
-// resources) ask of the provider, driven through its protocol server without
-// a terraform binary, so that CI, whose Terraform is older, tests it all the
-// same.
-
-// NewMock starts a mock GitLab for a test that drives the provider through
-// Protocol only, and so needs no terraform binary.
-func NewMock(t *testing.T) *Env {
-	t.Helper()
-	mock, err := mockgitlab.New(mockgitlab.DefaultSeed())
-	if err != nil {
-		t.Fatalf("starting the mock GitLab: %v", err)
-	}
-	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
-	return &Env{Mock: mock, BaseURL: srv.URL + "/api/v4"}
+// Protocol drives the provider in process through the plugin protocol, as
+// Terraform would, for what the CLI does not let a test see: warning
+// diagnostics (a token's secret not imported, a token found revoked, a
+// token due for rotation).
+type Protocol struct {
+	t       *testing.T
+	server  tfprotov6.ProviderServer
+	schemas map[string]*tfprotov6.Schema
+	// What Terraform 1.12 and 1.14 learn about (protocol_newer_terraform.go).
+	identitySchemas map[string]*tfprotov6.ResourceIdentitySchema
+	listSchemas     map[string]*tfprotov6.Schema
+	dataSchemas     map[string]*tfprotov6.Schema
 }
 
-// Identity builds an identity of a resource type from numeric IDs (the
-// attributes not given are null).
-func (p *Protocol) Identity(typeName string, ids map[string]int64) *tfprotov6.ResourceIdentityData {
+// DataSourceRequest is the request to read a data source with the given
+// configuration (null where not given).
+func (p *Protocol) DataSourceRequest(typeName string, config map[string]tftypes.Value) *tfprotov6.ReadDataSourceRequest {
 	p.t.Helper()
-	numbers := make(map[string]any, len(ids))
-	for name, id := range ids {
-		numbers[name] = id
+	s, ok := p.dataSchemas[typeName]
+	if !ok {
+		p.t.Fatalf("no data source %s", typeName)
 	}
-	return p.IdentityOf(typeName, numbers)
+	return &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: dynamicValue(p.t, objectOf(s, config))}
 }
 
-// IdentityOf builds an identity of a resource type from numbers of any form
-// tftypes takes (int64, float64, *big.Float), as a configuration may write
-// them: 1.5, 1e30 (the attributes not given are null).
-func (p *Protocol) IdentityOf(typeName string, ids map[string]any) *tfprotov6.ResourceIdentityData {
+// ReadDataSource serves req.
+func (p *Protocol) ReadDataSource(req *tfprotov6.ReadDataSourceRequest) *tfprotov6.ReadDataSourceResponse {
 	p.t.Helper()
-	s := p.identitySchema(typeName)
-	typ := s.ValueType().(tftypes.Object)
-	vals := make(map[string]tftypes.Value, len(typ.AttributeTypes))
-	for name, at := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	for name, id := range ids {
-		if _, ok := typ.AttributeTypes[name]; !ok {
-			p.t.Fatalf("the identity of %s has no attribute %s", typeName, name)
-		}
-		vals[name] = tftypes.NewValue(tftypes.Number, id)
-	}
-	return &tfprotov6.ResourceIdentityData{IdentityData: dynamicValue(p.t, tftypes.NewValue(typ, vals))}
-}
-
-// IdentityIDs decodes an identity into its IDs; null attributes are left
-// out, and a missing identity gives nil.
-func (p *Protocol) IdentityIDs(typeName string, identity *tfprotov6.ResourceIdentityData) map[string]int64 {
-	p.t.Helper()
-	if identity == nil || identity.IdentityData == nil {
-		return nil
-	}
-	v, err := identity.IdentityData.Unmarshal(p.identitySchema(typeName).ValueType())
+	resp, err := p.server.ReadDataSource(context.Background(), req)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	attrs := map[string]tftypes.Value{}
-	if !v.IsNull() {
-		if err := v.As(&attrs); err != nil {
-			p.t.Fatal(err)
-		}
+	return resp
+}
+
+// DataSourceValue decodes a data source's state.
+func (p *Protocol) DataSourceValue(typeName string, dv *tfprotov6.DynamicValue) tftypes.Value {
+	p.t.Helper()
+	v, err := dv.Unmarshal(p.dataSchemas[typeName].ValueType())
+	if err != nil {
+		p.t.Fatal(err)
 	}
-	ids := map[string]int64{}
-	for name, a := range attrs {
-		if a.IsNull() {
-			continue
-		}
-		var n big.Float
-		if err := a.As(&n); err != nil {
-			p.t.Fatal(err)
-		}
-		ids[name], _ = n.Int64()
+	return v
+}
+
+// Protocol serves the provider configured for this mock with the given API token.
+func (e *Env) Protocol(t *testing.T, apiToken string) *Protocol {
+	t.Helper()
+	return e.ProtocolOn(t, provider.NewServer(provider.New("test")())(), apiToken)
+}
+
+// ProtocolOn is Protocol with the server given.
+func (e *Env) ProtocolOn(t *testing.T, server tfprotov6.ProviderServer, apiToken string) *Protocol {
+	t.Helper()
+	ctx := context.Background()
+	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ids
+	failOnErrors(t, "GetProviderSchema", schemas.Diagnostics)
+	p := &Protocol{t: t, server: server, schemas: schemas.ResourceSchemas, listSchemas: schemas.ListResourceSchemas,
+		dataSchemas: schemas.DataSourceSchemas}
+	identities, err := server.GetResourceIdentitySchemas(ctx, &tfprotov6.GetResourceIdentitySchemasRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failOnErrors(t, "GetResourceIdentitySchemas", identities.Diagnostics)
+	p.identitySchemas = identities.IdentitySchemas
+	cfg := dynamicValue(t, objectOf(schemas.Provider, map[string]tftypes.Value{
+		"base_url": tftypes.NewValue(tftypes.String, e.BaseURL),
+		"token":    tftypes.NewValue(tftypes.String, apiToken),
+		"retries":  tftypes.NewValue(tftypes.Number, big.NewFloat(1)),
+	}))
+	resp, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.0", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failOnErrors(t, "ConfigureProvider", resp.Diagnostics)
+	return p
 }
 
-// ImportByIdentity imports a resource as `import { identity = {…} }` does and
-// returns its state, private state, identity and diagnostics.
-func (p *Protocol) ImportByIdentity(typeName string, ids map[string]int64) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
+// Import imports a resource by ID and returns its state, private state and diagnostics.
+func (p *Protocol) Import(typeName, id string) (tftypes.Value, []byte, []*tfprotov6.Diagnostic) {
 	p.t.Helper()
-	return p.importIdentity(typeName, p.Identity(typeName, ids))
-}
-
-// ImportByIdentityOf is ImportByIdentity with numbers of any form (see IdentityOf).
-func (p *Protocol) ImportByIdentityOf(typeName string, ids map[string]any) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
-	p.t.Helper()
-	return p.importIdentity(typeName, p.IdentityOf(typeName, ids))
-}
-
-func (p *Protocol) importIdentity(typeName string, identity *tfprotov6.ResourceIdentityData) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
-	p.t.Helper()
-	resp, err := p.server.ImportResourceState(context.Background(), &tfprotov6.ImportResourceStateRequest{
-		TypeName: typeName,
-		Identity: identity,
-	})
+	resp, err := p.server.ImportResourceState(context.Background(), &tfprotov6.ImportResourceStateRequest{TypeName: typeName, ID: id})
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	if len(resp.ImportedResources) != 1 {
-		return tftypes.NewValue(p.schema(typeName).ValueType(), nil), nil, nil, resp.Diagnostics
+		return tftypes.Value{}, nil, resp.Diagnostics
 	}
 	r := resp.ImportedResources[0]
-	return p.unmarshal(typeName, r.State), r.Private, p.IdentityIDs(typeName, r.Identity), resp.Diagnostics
+	return p.unmarshal(typeName, r.State), r.Private, resp.Diagnostics
 }
 
-// ReadIdentity refreshes a resource given its identity, as Terraform 1.12
-// and later do, and returns the new state and identity.
-func (p *Protocol) ReadIdentity(typeName string, state tftypes.Value, private []byte, ids map[string]int64) (tftypes.Value, map[string]int64, []*tfprotov6.Diagnostic) {
+// Read refreshes a resource's state; a null new state means the resource was removed.
+func (p *Protocol) Read(typeName string, state tftypes.Value, private []byte) (tftypes.Value, []byte, []*tfprotov6.Diagnostic) {
 	p.t.Helper()
-	req := &tfprotov6.ReadResourceRequest{
+	resp, err := p.server.ReadResource(context.Background(), &tfprotov6.ReadResourceRequest{
 		TypeName:     typeName,
 		CurrentState: dynamicValue(p.t, state),
 		Private:      private,
-	}
-	if ids != nil {
-		req.CurrentIdentity = p.Identity(typeName, ids)
-	}
-	resp, err := p.server.ReadResource(context.Background(), req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	newState := tftypes.NewValue(p.schema(typeName).ValueType(), nil)
-	if resp.NewState != nil {
-		newState = p.unmarshal(typeName, resp.NewState)
-	}
-	return newState, p.IdentityIDs(typeName, resp.NewIdentity), resp.Diagnostics
-}
-
-// Move calls MoveResourceState with a source resource's raw JSON state and
-// returns the target state, private state, identity and diagnostics.
-func (p *Protocol) Move(sourceProvider, sourceType string, sourceVersion int64, rawJSON string, targetType string) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
-	p.t.Helper()
-	resp, err := p.server.MoveResourceState(context.Background(), &tfprotov6.MoveResourceStateRequest{
-		SourceProviderAddress: sourceProvider,
-		SourceTypeName:        sourceType,
-		SourceSchemaVersion:   sourceVersion,
-		SourceState:           &tfprotov6.RawState{JSON: []byte(rawJSON)},
-		TargetTypeName:        targetType,
 	})
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	state := tftypes.NewValue(p.schema(targetType).ValueType(), nil)
-	if resp.TargetState != nil {
-		state = p.unmarshal(targetType, resp.TargetState)
+	if resp.NewState == nil {
+		return tftypes.NewValue(p.schema(typeName).ValueType(), nil), resp.Private, resp.Diagnostics
 	}
-	return state, resp.TargetPrivate, p.IdentityIDs(targetType, resp.TargetIdentity), resp.Diagnostics
+	return p.unmarshal(typeName, resp.NewState), resp.Private, resp.Diagnostics
 }
 
-// ListResult is one result of a list resource, decoded.
-type ListResult struct {
-	DisplayName string
-	Identity    map[string]int64
-	// Resource is the listed object's state: null unless asked for.
-	Resource    tftypes.Value
-	Diagnostics []*tfprotov6.Diagnostic
-}
-
-// List runs a list resource, as `terraform query` does, with the given
-// configuration (attributes not given are null), and collects its results.
-func (p *Protocol) List(typeName string, config map[string]tftypes.Value, includeResource bool, limit int64) []ListResult {
+// Plan plans a change from prior state to the given configuration (attributes
+// not given are null), proposing the prior value for every unconfigured
+// computed attribute as Terraform does.
+func (p *Protocol) Plan(typeName string, prior tftypes.Value, private []byte, config map[string]tftypes.Value) *tfprotov6.PlanResourceChangeResponse {
 	p.t.Helper()
-	s, ok := p.listSchemas[typeName]
-	if !ok {
-		p.t.Fatalf("the provider has no list resource %s", typeName)
+	s := p.schema(typeName)
+	cfg := objectOf(s, config)
+	priorAttrs := map[string]tftypes.Value{}
+	if !prior.IsNull() {
+		if err := prior.As(&priorAttrs); err != nil {
+			p.t.Fatal(err)
+		}
 	}
-	stream, err := p.server.(tfprotov6.ListResourceServer).ListResource(context.Background(), &tfprotov6.ListResourceRequest{
-		TypeName:        typeName,
-		Config:          dynamicValue(p.t, objectOf(s, config)),
-		IncludeResource: includeResource,
-		Limit:           limit,
+	proposed := map[string]tftypes.Value{}
+	for _, a := range s.Block.Attributes {
+		if v, ok := config[a.Name]; ok && !v.IsNull() {
+			proposed[a.Name] = v
+		} else if a.Computed {
+			if v, ok := priorAttrs[a.Name]; ok {
+				proposed[a.Name] = v
+			}
+		}
+	}
+	resp, err := p.server.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{
+		TypeName:         typeName,
+		PriorState:       dynamicValue(p.t, prior),
+		ProposedNewState: dynamicValue(p.t, objectOf(s, proposed)),
+		Config:           dynamicValue(p.t, cfg),
+		PriorPrivate:     private,
 	})
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	var results []ListResult
-	for r := range stream.Results {
-		res := ListResult{
-			DisplayName: r.DisplayName,
-			Resource:    tftypes.NewValue(p.schema(typeName).ValueType(), nil),
-			Diagnostics: r.Diagnostics,
-		}
-		if r.Identity != nil {
-			res.Identity = p.IdentityIDs(typeName, r.Identity)
-		}
-		if r.Resource != nil {
-			res.Resource = p.unmarshal(typeName, r.Resource)
-		}
-		results = append(results, res)
-	}
-	return results
+	return resp
 }
 
-func (p *Protocol) identitySchema(typeName string) *tfprotov6.ResourceIdentitySchema {
+// Create plans and applies the creation of a resource from the given
+// configuration (attributes not given are null), as `terraform apply` does,
+// and returns its new state and the diagnostics of both.
+func (p *Protocol) Create(typeName string, config map[string]tftypes.Value) (tftypes.Value, []*tfprotov6.Diagnostic) {
 	p.t.Helper()
-	s, ok := p.identitySchemas[typeName]
+	s := p.schema(typeName)
+	null := tftypes.NewValue(s.ValueType(), nil)
+	plan := p.Plan(typeName, null, nil, config)
+	failOnErrors(p.t, "PlanResourceChange", plan.Diagnostics)
+	resp, err := p.server.ApplyResourceChange(context.Background(), &tfprotov6.ApplyResourceChangeRequest{
+		TypeName:       typeName,
+		PriorState:     dynamicValue(p.t, null),
+		PlannedState:   plan.PlannedState,
+		Config:         dynamicValue(p.t, objectOf(s, config)),
+		PlannedPrivate: plan.PlannedPrivate,
+	})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	diags := append(plan.Diagnostics, resp.Diagnostics...)
+	if resp.NewState == nil {
+		return null, diags
+	}
+	return p.unmarshal(typeName, resp.NewState), diags
+}
+
+// Attr returns one attribute of an object value (a null value when absent).
+func Attr(v tftypes.Value, name string) tftypes.Value {
+	attrs := map[string]tftypes.Value{}
+	if v.IsNull() || v.As(&attrs) != nil {
+		return tftypes.NewValue(tftypes.String, nil)
+	}
+	if a, ok := attrs[name]; ok {
+		return a
+	}
+	return tftypes.NewValue(tftypes.String, nil)
+}
+
+// Warnings renders the warning diagnostics as "summary: detail" lines.
+func Warnings(diags []*tfprotov6.Diagnostic) string {
+	return renderDiagnostics(diags, tfprotov6.DiagnosticSeverityWarning)
+}
+
+// Errors renders the error diagnostics as "summary: detail" lines.
+func Errors(diags []*tfprotov6.Diagnostic) string {
+	return renderDiagnostics(diags, tfprotov6.DiagnosticSeverityError)
+}
+
+func renderDiagnostics(diags []*tfprotov6.Diagnostic, severity tfprotov6.DiagnosticSeverity) string {
+	var lines []string
+	for _, d := range diags {
+		if d.Severity == severity {
+			lines = append(lines, d.Summary+": "+d.Detail)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *Protocol) schema(typeName string) *tfprotov6.Schema {
+	s, ok := p.schemas[typeName]
 	if !ok {
-		p.t.Fatalf("the provider has no identity schema for %s", typeName)
+		p.t.Fatalf("the provider has no resource type %s", typeName)
 	}
 	return s
+}
+
+func (p *Protocol) unmarshal(typeName string, dv *tfprotov6.DynamicValue) tftypes.Value {
+	p.t.Helper()
+	v, err := dv.Unmarshal(p.schema(typeName).ValueType())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return v
+}
+
+// objectOf builds a value of the schema's type from the given attributes, null elsewhere.
+func objectOf(s *tfprotov6.Schema, attrs map[string]tftypes.Value) tftypes.Value {
+	typ := s.ValueType().(tftypes.Object)
+	vals := make(map[string]tftypes.Value, len(typ.AttributeTypes))
+	for name, at := range typ.AttributeTypes {
+		if v, ok := attrs[name]; ok {
+			vals[name] = v
+		} else {
+			vals[name] = tftypes.NewValue(at, nil)
+		}
+	}
+	return tftypes.NewValue(typ, vals)
+}
+
+func dynamicValue(t *testing.T, v tftypes.Value) *tfprotov6.DynamicValue {
+	t.Helper()
+	dv, err := tfprotov6.NewDynamicValue(v.Type(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dv
+}
+
+func failOnErrors(t *testing.T, call string, diags []*tfprotov6.Diagnostic) {
+	t.Helper()
+	if errs := Errors(diags); errs != "" {
+		t.Fatalf("%s failed: %s", call, errs)
+	}
 }

@@ -78,8 +78,9 @@ func (c *Client) notVisibleError(notFound, check error, object, project string) 
 			"agents%s: the token's user may not see agents in this project, so whether %s was deleted is unknown. "+
 			"It is kept in state and nothing was changed. Reading agents and tokens needs at least the Developer "+
 			"role on the project, creating and deleting them Maintainer. Check which user the token belongs to "+
-			"(GET %s/user with the token), that user's role in the project (Manage > Members), and that `token` "+
-			"(or GITLAB_TOKEN) is the one you meant.", object, project, checkSaid, object, c.baseURL)
+			"(GET %s/user with the token), that user's role in the project (Manage > Members), and that the "+
+			"client's token is the one you meant.", object, project, checkSaid, object, c.baseURL)
+		out.Check = []Setting{SettingToken}
 		return &out
 	}
 	out.Detail = fmt.Sprintf("GitLab answered 404 for %s of project %q, and checking whether the token's user may "+

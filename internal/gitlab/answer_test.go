@@ -266,11 +266,15 @@ func TestCreateTimedOutBeforeSending(t *testing.T) {
 	t.Parallel()
 	mock, client, _ := mockWithAgent(t, testMaintainerToken, "production")
 	mock.InjectFault(mockgitlab.Fault{Method: "GET", Pattern: "/api/v4/user", Status: http.StatusTooManyRequests,
-		Headers: map[string]string{"Retry-After": "30", "RateLimit-Limit": "60"}})
+		Count: 2, Headers: map[string]string{"Retry-After": "30", "RateLimit-Limit": "60"}})
+	// A second 429 within the first one's wait shows the window used up: it
+	// holds every request of the client for 30 seconds.
+	for range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		_ = client.CheckAuth(ctx)
+		cancel()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	_ = client.CheckAuth(ctx) // the 429 holds every request of the client for 30 seconds
-	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	_, _, err := client.RegisterAgent(ctx, testProject, "late")
 	e := explained(t, err)

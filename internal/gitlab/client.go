@@ -1,13 +1,14 @@
 // Package gitlab is the one way the provider talks to GitLab. It builds the
-// client-go client (authentication, TLS, retries, redacting logs), adds what
-// client-go lacks, and turns API errors into precise, user-facing errors.
+// client-go client (authentication, TLS, retries, the rate-limit pacing,
+// redacting logs), adds what client-go lacks, and turns API errors into
+// errors that say what failed, what GitLab said, and the facts a caller needs
+// to say what to do next (see Error); it speaks GitLab, not Terraform.
 package gitlab
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
-	"github.com/hashicorp/go-hclog"
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
@@ -58,9 +58,6 @@ type Config struct {
 	RateLimitWait time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
-	// LogLevel is the provider's log level, which decides how much of each
-	// request is logged; unset, ProviderLogLevel of the environment.
-	LogLevel hclog.Level
 }
 
 // Client wraps the client-go client with the provider's error handling.
@@ -80,16 +77,31 @@ type Client struct {
 	tokens agentTokens
 }
 
+// ConfigError is a Config value the client cannot use. Field names it
+// ("BaseURL", "Token", "CACertFile", "CACert", "ClientCert", "ClientKey").
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configError(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
 // NormalizeBaseURL accepts a GitLab URL with or without /api/v4 and returns
 // the API URL ending in /api/v4.
 func NormalizeBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
 	if err == nil && u.User != nil {
-		return "", fmt.Errorf("%q carries credentials in the URL: remove them and set `token` instead", redactUserinfo(raw))
+		return "", configError("BaseURL", "%q carries credentials in the URL: remove them and give the access token on its own", redactUserinfo(raw))
 	}
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", fmt.Errorf("%q is not a GitLab URL: use the form https://gitlab.example.com or https://gitlab.example.com/api/v4", redactUserinfo(raw))
+		return "", configError("BaseURL", "%q is not a GitLab URL: use the form https://gitlab.example.com or https://gitlab.example.com/api/v4", redactUserinfo(raw))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(p, "/api/v4") {
@@ -120,7 +132,7 @@ func redactUserinfo(raw string) string {
 // New builds a Client. It makes no request.
 func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
-		return nil, errors.New("no GitLab token: set `token` in the provider configuration or the GITLAB_TOKEN environment variable")
+		return nil, configError("Token", "no GitLab access token")
 	}
 	baseURL, err := NormalizeBaseURL(cfg.BaseURL)
 	if err != nil {
@@ -134,10 +146,6 @@ func New(cfg Config) (*Client, error) {
 	httpClient.Transport.(*http.Transport).TLSClientConfig = tlsConfig
 	httpClient.CheckRedirect = followReadRedirects
 
-	logLevel := cfg.LogLevel
-	if logLevel == hclog.NoLevel {
-		logLevel = ProviderLogLevel(os.Getenv)
-	}
 	retries := cfg.Retries
 	if retries < 0 {
 		retries = 0
@@ -163,7 +171,7 @@ func New(cfg Config) (*Client, error) {
 		gl.WithURLWarningLogger(slog.New(slog.DiscardHandler)),
 		gl.WithInterceptor(markUnsent),
 		gl.WithInterceptor(transport(baseURL, cfg.RequestTimeout, rateLimitWait)),
-		gl.WithInterceptor(logRequests(cfg.Token, logLevel)),
+		gl.WithInterceptor(logRequests(cfg.Token)),
 		gl.WithInterceptor(keepErrorMessages),
 		gl.WithInterceptor(peekAnswers(cfg.Token)),
 	}
@@ -198,10 +206,6 @@ func followReadRedirects(req *http.Request, via []*http.Request) error {
 // BaseURL is the API URL the client talks to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
-// API gives direct access to the client-go client, for tests and for calls
-// that need no extra handling.
-func (c *Client) API() *gl.Client { return c.api }
-
 // CheckAuth makes one request to verify that the token is accepted.
 func (c *Client) CheckAuth(ctx context.Context) error {
 	user, resp, err := c.api.Users.CurrentUser(gl.WithContext(ctx))
@@ -227,33 +231,33 @@ func buildTLSConfig(cfg Config) (*tls.Config, error) {
 		if cfg.CACertFile != "" {
 			data, err := os.ReadFile(cfg.CACertFile)
 			if err != nil {
-				return nil, fmt.Errorf("reading `cacert_file`: %w", err)
+				return nil, configError("CACertFile", "reading the CA certificate file: %w", err)
 			}
 			if !pool.AppendCertsFromPEM(data) {
-				return nil, fmt.Errorf("`cacert_file` %s holds no PEM certificate: give a file with one or more -----BEGIN CERTIFICATE----- blocks", cfg.CACertFile)
+				return nil, configError("CACertFile", "the CA certificate file %s holds no PEM certificate: give a file with one or more -----BEGIN CERTIFICATE----- blocks", cfg.CACertFile)
 			}
 		}
 		if cfg.CACert != "" && !pool.AppendCertsFromPEM([]byte(cfg.CACert)) {
-			return nil, errors.New("`ca_cert` holds no PEM certificate: give one or more -----BEGIN CERTIFICATE----- blocks")
+			return nil, configError("CACert", "the CA certificates hold no PEM certificate: give one or more -----BEGIN CERTIFICATE----- blocks")
 		}
 		tlsConfig.RootCAs = pool
 	}
 	if cfg.ClientCert != "" || cfg.ClientKey != "" {
 		if cfg.ClientCert == "" || cfg.ClientKey == "" {
-			return nil, errors.New("`client_cert` and `client_key` go together: set both for mutual TLS, or neither")
+			return nil, configError("ClientCert", "the client certificate and its key go together: give both for mutual TLS, or neither")
 		}
-		certPEM, err := pemOrFile(cfg.ClientCert, "client_cert")
+		certPEM, err := pemOrFile(cfg.ClientCert, "ClientCert", "the client certificate")
 		if err != nil {
 			return nil, err
 		}
-		keyPEM, err := pemOrFile(cfg.ClientKey, "client_key")
+		keyPEM, err := pemOrFile(cfg.ClientKey, "ClientKey", "the client key")
 		if err != nil {
 			return nil, err
 		}
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			// The error of X509KeyPair never quotes key material.
-			return nil, fmt.Errorf("`client_cert` and `client_key` do not form a key pair: %w", err)
+			return nil, configError("ClientCert", "the client certificate and its key do not form a key pair: %w", err)
 		}
 		tlsConfig.Certificates = []tls.Certificate{pair}
 	}
@@ -261,13 +265,13 @@ func buildTLSConfig(cfg Config) (*tls.Config, error) {
 }
 
 // pemOrFile returns inline PEM as is and reads anything else as a file path.
-func pemOrFile(value, attribute string) ([]byte, error) {
+func pemOrFile(value, field, what string) ([]byte, error) {
 	if strings.Contains(value, "-----BEGIN ") {
 		return []byte(value), nil
 	}
 	data, err := os.ReadFile(value)
 	if err != nil {
-		return nil, fmt.Errorf("`%s` is neither inline PEM nor a readable file: %w", attribute, err)
+		return nil, configError(field, "%s is neither inline PEM nor a readable file: %w", what, err)
 	}
 	return data, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -97,7 +98,7 @@ func TestNormalizeBaseURLRejectsCredentials(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	assertContains(t, "error", err.Error(), "credentials", "`token`", "gitlab.example.com")
+	assertContains(t, "error", err.Error(), "credentials", "access token", "gitlab.example.com")
 }
 
 func TestNewConfigErrors(t *testing.T) {
@@ -121,53 +122,53 @@ func TestNewConfigErrors(t *testing.T) {
 		{
 			name: "missing token",
 			cfg:  Config{BaseURL: base},
-			want: []string{"token", "GITLAB_TOKEN"},
+			want: []string{"access token", "[field Token]"},
 		},
 		{
 			name: "bad base URL",
 			cfg:  Config{BaseURL: "gitlab.example.com", Token: testToken},
-			want: []string{"not a GitLab URL"},
+			want: []string{"not a GitLab URL", "[field BaseURL]"},
 		},
 		{
 			name: "garbage inline ca_cert",
 			cfg:  Config{BaseURL: base, Token: testToken, CACert: "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"},
-			want: []string{"`ca_cert`"},
+			want: []string{"[field CACert]"},
 		},
 		{
 			name: "non-PEM inline ca_cert",
 			cfg:  Config{BaseURL: base, Token: testToken, CACert: "hello"},
-			want: []string{"`ca_cert`"},
+			want: []string{"[field CACert]"},
 		},
 		{
 			name: "missing cacert_file",
 			cfg:  Config{BaseURL: base, Token: testToken, CACertFile: filepath.Join(dir, "does-not-exist.pem")},
-			want: []string{"`cacert_file`", "does-not-exist.pem"},
+			want: []string{"[field CACertFile]", "does-not-exist.pem"},
 		},
 		{
 			name: "cacert_file without a certificate",
 			cfg:  Config{BaseURL: base, Token: testToken, CACertFile: garbageFile},
-			want: []string{"`cacert_file`", "no PEM certificate"},
+			want: []string{"[field CACertFile]", "no PEM certificate"},
 		},
 		{
 			name: "client_cert without client_key",
 			cfg:  Config{BaseURL: base, Token: testToken, ClientCert: client.certPEM},
-			want: []string{"`client_cert`", "`client_key`"},
+			want: []string{"[field ClientCert]", "its key"},
 		},
 		{
 			name:        "client_key without client_cert",
 			cfg:         Config{BaseURL: base, Token: testToken, ClientKey: client.keyPEM},
-			want:        []string{"`client_cert`", "`client_key`"},
+			want:        []string{"[field ClientCert]", "its key"},
 			mustNotHave: []string{client.keyPEM[40:80]},
 		},
 		{
 			name: "client_cert file missing",
 			cfg:  Config{BaseURL: base, Token: testToken, ClientCert: filepath.Join(dir, "nope.crt"), ClientKey: client.keyPEM},
-			want: []string{"`client_cert`"},
+			want: []string{"[field ClientCert]", "client certificate"},
 		},
 		{
 			name: "client_key file missing",
 			cfg:  Config{BaseURL: base, Token: testToken, ClientCert: client.certPEM, ClientKey: filepath.Join(dir, "nope.key")},
-			want: []string{"`client_key`"},
+			want: []string{"[field ClientKey]", "client key"},
 		},
 		{
 			name:        "client_cert and client_key do not match",
@@ -182,7 +183,11 @@ func TestNewConfigErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("New succeeded (%v), want an error", c)
 			}
-			assertContains(t, "error", err.Error(), tc.want...)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("%v is not a ConfigError", err)
+			}
+			assertContains(t, "error", err.Error()+" [field "+ce.Field+"]", tc.want...)
 			assertNotContains(t, "error", err.Error(), tc.mustNotHave...)
 			assertNotContains(t, "error", err.Error(), testToken)
 		})
@@ -202,9 +207,6 @@ func TestNewMakesNoRequest(t *testing.T) {
 	}
 	if got, want := c.BaseURL(), srv.URL+"/api/v4"; got != want {
 		t.Errorf("BaseURL() = %q, want %q", got, want)
-	}
-	if c.API() == nil {
-		t.Error("API() is nil")
 	}
 }
 
@@ -285,7 +287,7 @@ func TestTLSCustomCA(t *testing.T) {
 	if e.Status != 0 {
 		t.Errorf("Status = %d, want 0 for a TLS failure", e.Status)
 	}
-	assertContains(t, "Detail", e.Detail, "certificate", "`cacert_file`", "`ca_cert`", "`insecure`")
+	assertContains(t, "Detail", described(e), "certificate", "TLS settings", "[check tls]")
 
 	// A wrong CA does not help.
 	if err := check(Config{CACert: newCA(t, "other").certPEM}); err == nil {

@@ -163,12 +163,21 @@ func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name strin
 		messages = append(messages, e.Message)
 	}
 	said := strings.Join(messages, "; ")
-	fail := func(summary, detail string) error {
-		return &Error{Status: 200, GitLabMessage: said, Summary: summary, Detail: detail}
+	fail := func(summary, detail string, facts ...any) error {
+		e := &Error{Status: 200, GitLabMessage: said, Summary: summary, Detail: detail}
+		for _, f := range facts {
+			switch f := f.(type) {
+			case Setting:
+				e.Check = append(e.Check, f)
+			case Kind:
+				e.Kind = f
+			}
+		}
+		return e
 	}
 	if out.Data == nil {
 		return nil, fail("Failed to "+action, fmt.Sprintf("GitLab's GraphQL API refused the query for %s: %s. "+
-			"Check that `base_url` points at GitLab 15.x or later.", t, said))
+			"Check that the API URL points at GitLab 15.x or later.", t, said), SettingURL)
 	}
 	p := out.Data.Project
 	switch {
@@ -176,8 +185,8 @@ func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name strin
 		return nil, fail(fmt.Sprintf("GitLab's GraphQL API does not show project %q", fullPath), fmt.Sprintf(
 			"GitLab's REST API showed %s, but its GraphQL API answered null for project %q, as it does for a "+
 				"project that does not exist or that the token's user cannot see. The project may have been renamed "+
-				"or moved in the meantime: run again, and check `project` and that the token's user is still a member.",
-			t, fullPath))
+				"or moved in the meantime: run again, and check the project reference and that the token's user is still a member.",
+			t, fullPath), SettingProject)
 	case p.ClusterAgent == nil:
 		return nil, fail(fmt.Sprintf("GitLab's GraphQL API does not show agent %q of project %q", name, fullPath), fmt.Sprintf(
 			"GitLab's GraphQL API answered null for agent %q of project %q, as it does for an agent that does not "+
@@ -189,7 +198,7 @@ func connectionsFrom(out *graphQLResponse[connectionsData], fullPath, name strin
 				"GitLab answered %q for the connections of %s: its agent server (KAS) is disabled or GitLab has no "+
 					"address to reach it (gitlab_kas['enable'] and gitlab_kas['internal_url'] in gitlab.rb, or the "+
 					"`kas` settings of the Helm chart). No agent can connect until an administrator enables KAS; "+
-					"the gitlabagent_kas data source tells whether it is enabled.", said, t))
+					"GET /metadata tells whether it is enabled (kas.enabled).", said, t), KindKASNotConfigured)
 		}
 		if said == "" {
 			said = "no error given"

@@ -84,7 +84,40 @@ func (t Target) String() string {
 	return strings.Join(parts, " of ")
 }
 
-// Error is a failed GitLab request, explained for a Terraform user.
+// Setting is a setting of the client (Config) that a failure points at, so
+// that the caller can name it as its users know it.
+type Setting int
+
+const (
+	SettingURL              Setting = iota + 1 // the GitLab API URL (Config.BaseURL)
+	SettingToken                               // the access token (Config.Token)
+	SettingTLS                                 // the CA certificates and TLS verification (Config.CACertFile, CACert, Insecure)
+	SettingRequestTimeout                      // how long one attempt may take (Config.RequestTimeout)
+	SettingRetries                             // retries, with which a 429 is waited out (Config.Retries)
+	SettingOperationTimeout                    // how long the caller's operation may take (its context's deadline)
+	SettingProject                             // the project as the request names it
+)
+
+// Kind is what kind of failure an Error is, where the caller has more to say
+// about it than the failure itself.
+type Kind int
+
+const (
+	KindOther                      Kind = iota
+	KindReadOnlyToken                   // the token's scopes allow reads only (403 insufficient_scope)
+	KindProjectNotFound                 // 404 Project Not Found: deleted, or not visible to the token's user
+	KindProjectMoved                    // 405 for a write at a moved project's old path
+	KindRateLimited                     // 429 for longer than the client waits
+	KindTokenLimit                      // the agent has its maximum of active tokens (Tokens lists them)
+	KindURLConfigurationExists          // the agent already has a URL configuration (Existing, when it could be read)
+	KindURLConfigurationUnknown         // a lost create's outcome: Existing is what the agent has, if anything
+	KindCertificatesRefused             // GitLab refused a URL configuration's certificates or key in both forms
+	KindReceptiveAgentsUnavailable      // URL configurations are not available (Gap says why)
+	KindKASNotConfigured                // GitLab has no agent server (KAS) to ask
+)
+
+// Error is a failed GitLab request: what failed, what GitLab said, and the
+// facts a caller needs to say what to do next.
 type Error struct {
 	// Status is the HTTP status GitLab answered, or 0 when no answer came.
 	Status int
@@ -107,6 +140,20 @@ type Error struct {
 	// Candidates are, after a token create whose outcome is unknown, the
 	// agent's tokens it may have created, none of them revoked.
 	Candidates []*gl.AgentToken
+	// Kind is the kind of failure; Check the client settings it points at.
+	Kind  Kind
+	Check []Setting
+	// Project and AgentID name where the failed request went, when the
+	// caller's advice needs them (URL configurations).
+	Project string
+	AgentID int64
+	// Tokens are the agent's active tokens in the way (KindTokenLimit).
+	Tokens []*gl.AgentToken
+	// Existing is the agent's URL configuration (KindURLConfigurationExists,
+	// KindURLConfigurationUnknown), or nil when there is none or it could not be read.
+	Existing *URLConfiguration
+	// Gap is why URL configurations are not available (KindReceptiveAgentsUnavailable).
+	Gap ReceptiveGap
 	// missing is set when GitLab answered its 404 for a record it did not
 	// find, which it also answers to callers who may not see the record: a
 	// Reporter, or a non-member of a public project.
@@ -142,7 +189,7 @@ func StatusCode(err error) int {
 // exist (for an agent token: also that it was revoked): it answered 404 for
 // the object and let the caller list the object's siblings. Only then may a
 // resource leave state. A 404 for the project (a deleted project, or a user
-// who lost access to it), for an unknown route (a wrong `base_url`), from
+// who lost access to it), for an unknown route (a wrong API URL), from
 // something that is not GitLab, or for an object the caller may not see (a
 // Reporter's token) does not count: treating those as "gone" would drop live
 // objects, and their secrets, from state.
@@ -238,37 +285,48 @@ func explain(err error, resp *gl.Response, action string, t Target) error {
 	var timeout *TimeoutError
 	switch {
 	case e.Status == 0 && errors.As(err, &timeout):
-		e.Detail = fmt.Sprintf("GitLab did not answer %s %s for %s within %s, the provider's `request_timeout`: GitLab or a proxy on the way is stalled. The request was not repeated. Check GitLab's health and the network path to it, or raise `request_timeout` if GitLab is only slow.", timeout.Method, timeout.Path, what, timeout.Timeout)
+		e.Check = []Setting{SettingRequestTimeout}
+		e.Detail = fmt.Sprintf("GitLab did not answer %s %s for %s within %s, the client's request timeout: GitLab or a proxy on the way is stalled. The request was not repeated. Check GitLab's health and the network path to it, or raise the request timeout if GitLab is only slow.", timeout.Method, timeout.Path, what, timeout.Timeout)
 	case e.Status == 0 && errors.Is(err, context.Canceled):
 		e.Detail = fmt.Sprintf("The run was interrupted (Ctrl-C) while waiting for GitLab for %s.", what)
 	case e.Status == 0 && errors.Is(err, context.DeadlineExceeded):
-		e.Detail = fmt.Sprintf("The operation ran out of time while waiting for GitLab for %s: raise the resource's `timeouts` if GitLab needs longer.", what)
+		e.Check = []Setting{SettingOperationTimeout}
+		e.Detail = fmt.Sprintf("The operation ran out of time while waiting for GitLab for %s: give it longer if GitLab needs longer.", what)
 	case e.Status == 0:
-		e.Detail = fmt.Sprintf("No answer from GitLab for %s: %v. Check `base_url`, the network path to GitLab and its TLS settings (`cacert_file`, `ca_cert`, `insecure`).", what, err)
+		e.Check = []Setting{SettingURL, SettingTLS}
+		e.Detail = fmt.Sprintf("No answer from GitLab for %s: %v. Check the GitLab API URL, the network path to GitLab and the TLS settings (trusted CA certificates, verification).", what, err)
 	case e.Status == http.StatusUnauthorized && strings.Contains(e.GitLabMessage, "invalid_token") && strings.Contains(e.GitLabMessage, "expired"):
-		e.Detail = "GitLab rejected the token: it has expired (401 invalid_token)." + said + " Create a new token with the `api` scope (or extend this one's expiry date in GitLab) and set it as `token` (or GITLAB_TOKEN)."
+		e.Check = []Setting{SettingToken}
+		e.Detail = "GitLab rejected the token: it has expired (401 invalid_token)." + said + " Create a new token with the `api` scope (or extend this one's expiry date in GitLab) and use it instead."
 	case e.Status == http.StatusUnauthorized && strings.Contains(e.GitLabMessage, "invalid_token") && strings.Contains(e.GitLabMessage, "revoked"):
-		e.Detail = "GitLab rejected the token: it was revoked (401 invalid_token)." + said + " A revoked token cannot be used again: create a new token with the `api` scope and set it as `token` (or GITLAB_TOKEN)."
+		e.Check = []Setting{SettingToken}
+		e.Detail = "GitLab rejected the token: it was revoked (401 invalid_token)." + said + " A revoked token cannot be used again: create a new token with the `api` scope and use it instead."
 	case e.Status == http.StatusUnauthorized:
-		e.Detail = "GitLab rejected the token (401 Unauthorized)." + said + " Check `token` (or GITLAB_TOKEN): it may be mistyped, expired or revoked, or belong to another GitLab instance than `base_url`."
+		e.Check = []Setting{SettingToken, SettingURL}
+		e.Detail = "GitLab rejected the token (401 Unauthorized)." + said + " Check the token: it may be mistyped, expired or revoked, or belong to another GitLab instance than the API URL's."
 	case e.Status == http.StatusForbidden && strings.Contains(e.GitLabMessage, "insufficient_scope"):
-		e.Detail = fmt.Sprintf("The token may not %s (403 insufficient_scope): its scopes allow reading only, as `read_api` does.%s Set `token` (or GITLAB_TOKEN) to a token with the `api` scope; a `read_api` token is enough for `terraform plan` and data sources, not for apply.", action, said)
+		e.Kind, e.Check = KindReadOnlyToken, []Setting{SettingToken}
+		e.Detail = fmt.Sprintf("The token may not %s (403 insufficient_scope): its scopes allow reading only, as `read_api` does.%s Use a token with the `api` scope.", action, said)
 	case e.Status == http.StatusForbidden:
 		e.Detail = fmt.Sprintf("The token's user is not allowed to %s (403 Forbidden) on %s.%s Registering and deleting agents, creating and revoking tokens and managing URL configurations need at least the Maintainer role on the project.", action, what, said)
 	case e.Status == http.StatusNotFound && strings.Contains(e.GitLabMessage, "Project Not Found"):
-		e.Detail = fmt.Sprintf("Project %q was not found, or the token's user cannot see it.%s Check `project`: it takes the numeric project ID or the full path (group/subgroup/project), and the token's user must be a member. If the project was deleted, its agents and tokens went with it: `terraform state rm` the resources that belonged to it.", t.Project, said)
+		e.Kind, e.Check = KindProjectNotFound, []Setting{SettingProject}
+		e.Detail = fmt.Sprintf("Project %q was not found, or the token's user cannot see it.%s A project is named by its numeric ID or its full path (group/subgroup/project), and the token's user must be a member. If the project was deleted, its agents and tokens went with it.", t.Project, said)
 	case e.Status == http.StatusNotFound && strings.Contains(e.GitLabMessage, "ClusterAgents Not Found"):
 		e.Detail = fmt.Sprintf("The token's user may not list the agents of project %q.%s Reading agents needs at least the Developer role on the project.", t.Project, said)
 	case e.Status == http.StatusNotFound && unknownRoute:
-		e.Detail = fmt.Sprintf("GitLab has no such API endpoint.%s Check `base_url`: it must point at a GitLab instance (for example https://gitlab.example.com/api/v4).", said)
+		e.Check = []Setting{SettingURL}
+		e.Detail = fmt.Sprintf("GitLab has no such API endpoint.%s Check the API URL: it must point at a GitLab instance (for example https://gitlab.example.com/api/v4).", said)
 	case e.Status == http.StatusNotFound:
 		e.Detail = fmt.Sprintf("%s does not exist, or the token's user cannot see it.%s", upperFirst(what), said)
 	case e.Status == http.StatusMethodNotAllowed && strings.Contains(e.GitLabMessage, "moved projects"):
-		e.Detail = fmt.Sprintf("Project %q has been renamed or moved; GitLab serves only reads at its old path.%s Set `project` to its new full path or its numeric ID: that does not replace the resource.", t.Project, said)
+		e.Kind, e.Check = KindProjectMoved, []Setting{SettingProject}
+		e.Detail = fmt.Sprintf("Project %q has been renamed or moved; GitLab serves only reads at its old path.%s Name it by its new full path or its numeric ID.", t.Project, said)
 	case e.Status == http.StatusBadRequest:
 		e.Detail = fmt.Sprintf("GitLab refused the request for %s: %s.", what, validationMessages(e.GitLabMessage))
 	case e.Status == http.StatusTooManyRequests:
-		e.Detail = fmt.Sprintf("GitLab kept answering 429 Too Many Requests for %s, for longer than the provider waits for its rate limit.%s Wait and run again, with a lower `-parallelism` if other clients share the limit (with `retries = 0` a 429 is not waited out at all).", what, said)
+		e.Kind, e.Check = KindRateLimited, []Setting{SettingRetries}
+		e.Detail = fmt.Sprintf("GitLab kept answering 429 Too Many Requests for %s, for longer than the client waits for its rate limit.%s Wait and run again, with fewer requests at a time if other clients share the limit.", what, said)
 	case e.Status >= 500:
 		e.Detail = fmt.Sprintf("GitLab answered %d for %s.%s Reads and deletes are retried automatically; a create is never repeated blindly. Run again once GitLab is healthy.", e.Status, what, said)
 	default:
@@ -301,3 +359,20 @@ func upperFirst(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+var settingNames = map[Setting]string{
+	SettingURL: "url", SettingToken: "token", SettingTLS: "tls", SettingRequestTimeout: "request timeout",
+	SettingRetries: "retries", SettingOperationTimeout: "operation timeout", SettingProject: "project",
+}
+
+func (s Setting) String() string { return settingNames[s] }
+
+var kindNames = map[Kind]string{
+	KindOther: "other", KindReadOnlyToken: "read-only token", KindProjectNotFound: "project not found",
+	KindProjectMoved: "project moved", KindRateLimited: "rate limited", KindTokenLimit: "token limit",
+	KindURLConfigurationExists: "URL configuration exists", KindURLConfigurationUnknown: "URL configuration unknown",
+	KindCertificatesRefused: "certificates refused", KindReceptiveAgentsUnavailable: "receptive agents unavailable",
+	KindKASNotConfigured: "KAS not configured",
+}
+
+func (k Kind) String() string { return kindNames[k] }

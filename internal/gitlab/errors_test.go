@@ -60,7 +60,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callGetAgent, callListAgents, callRegisterAgent, callDeleteAgent, callProjectID, callCheckAuth},
 			status:  401,
 			body:    `{"message":"401 Unauthorized"}`,
-			want:    []string{"`token`", "GITLAB_TOKEN", "401"},
+			want:    []string{"[check token]", "401"},
 			wantMsg: "401 Unauthorized",
 		},
 		{
@@ -68,7 +68,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callGetAgent, callCheckAuth},
 			status:  401,
 			body:    `{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}`,
-			want:    []string{"it has expired", "Create a new token", "`token`", "Token is expired"},
+			want:    []string{"it has expired", "Create a new token", "[check token]", "Token is expired"},
 			wantNot: []string{"mistyped"},
 			wantMsg: "invalid_token: Token is expired. You can either do re-authorization or token refresh.",
 		},
@@ -77,7 +77,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callRegisterAgent, callListAgents},
 			status:  401,
 			body:    `{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}`,
-			want:    []string{"it was revoked", "create a new token", "`token`", "Token was revoked"},
+			want:    []string{"it was revoked", "create a new token", "[check token]", "Token was revoked"},
 			wantNot: []string{"mistyped"},
 			wantMsg: "invalid_token: Token was revoked. You have to re-authorize from the user.",
 		},
@@ -94,7 +94,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callRegisterAgent, callDeleteAgent},
 			status:  403,
 			body:    `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api"}`,
-			want:    []string{"`api` scope", "read_api", "insufficient_scope", "`token`", "not for apply"},
+			want:    []string{"`api` scope", "read_api", "insufficient_scope", "[check token]", "[kind read-only token]"},
 			wantNot: []string{"Maintainer"},
 		},
 		{
@@ -102,7 +102,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callGetAgent, callListAgents, callRegisterAgent},
 			status:  404,
 			body:    `{"message":"404 Project Not Found"}`,
-			want:    []string{`"root/test"`, "`project`", "404 Project Not Found"},
+			want:    []string{`"root/test"`, "[check project]", "404 Project Not Found", "[kind project not found]"},
 			wantMsg: "404 Project Not Found",
 		},
 		{
@@ -110,7 +110,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callProjectID},
 			status:  404,
 			body:    `{"message":"404 Project Not Found"}`,
-			want:    []string{`"group/sub.group/missing"`, "`project`"},
+			want:    []string{`"group/sub.group/missing"`, "[check project]"},
 			wantMsg: "404 Project Not Found",
 		},
 		{
@@ -126,7 +126,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callGetAgent, callListAgents, callRegisterAgent, callProjectID, callCheckAuth},
 			status:  404,
 			body:    `{"error":"404 Not Found"}`,
-			want:    []string{"`base_url`", "endpoint"},
+			want:    []string{"[check url]", "endpoint"},
 			wantMsg: "404 Not Found",
 		},
 		{
@@ -134,7 +134,7 @@ func TestErrorsExplained(t *testing.T) {
 			calls:   []call{callRegisterAgent, callDeleteAgent},
 			status:  405,
 			body:    `{"message":"Non GET methods are not allowed for moved projects"}`,
-			want:    []string{"renamed or moved", `"root/test"`, "`project`"},
+			want:    []string{"renamed or moved", `"root/test"`, "[check project]"},
 			wantMsg: "Non GET methods are not allowed for moved projects",
 		},
 		{
@@ -216,7 +216,7 @@ func TestErrorsExplained(t *testing.T) {
 				if IsNotFound(err) {
 					t.Errorf("IsNotFound = true for status %d", tc.status)
 				}
-				assertContains(t, "Detail", e.Detail, tc.want...)
+				assertContains(t, "Detail", described(e), tc.want...)
 				assertNotContains(t, "Detail", e.Detail, tc.wantNot...)
 				assertNotContains(t, "Detail", e.Detail, testToken)
 				if tc.wantMsg != "" || tc.body == "" {
@@ -259,7 +259,7 @@ func TestGetAgentNotFoundNamesAgent(t *testing.T) {
 	assertContains(t, "Summary", e.Summary, "read agent 42")
 	assertContains(t, "Detail", strings.ToLower(e.Detail), "agent 42")
 	assertContains(t, "Detail", e.Detail, `project "root/test"`, "does not exist", "404 Not found")
-	assertNotContains(t, "Detail", e.Detail, "`base_url`", "Project Not Found")
+	assertNotContains(t, "Detail", described(e), "[check url]", "Project Not Found")
 	if Message(err) != "404 Not found" {
 		t.Errorf("Message = %q, want %q", Message(err), "404 Not found")
 	}
@@ -377,7 +377,7 @@ func TestDeleteAgentNotFoundIsSuccess(t *testing.T) {
 	// wrong base_url, a proxy's empty or HTML page) must not pass for success:
 	// the agent would be left behind in GitLab.
 	// Nor may a missing project: the user may only have lost access to it.
-	for _, body := range []string{`{"error":"404 Not Found"}`, ``, `<html>Not Found</html>`, `{"message":"404 Project Not Found"}`} {
+	for _, body := range []string{`{"error":"404 Not Found"}`, ``, `<html>Not Found</html>`, `{"message":"404 Project Not Found", "[kind project not found]"}`} {
 		srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusNotFound, body)
 		}))
@@ -417,7 +417,7 @@ func TestNetworkError(t *testing.T) {
 		if IsNotFound(err) {
 			t.Errorf("%s: IsNotFound on a network error", cl.name)
 		}
-		assertContains(t, cl.name+" Detail", e.Detail, "`base_url`", "No answer from GitLab")
+		assertContains(t, cl.name+" Detail", described(e), "[check url]", "No answer from GitLab")
 		assertNotContains(t, cl.name+" Detail", e.Detail, testToken)
 	}
 }

@@ -88,7 +88,8 @@ func graphQL[T any](ctx context.Context, c *Client, action, query string, vars m
 		if e.Status == http.StatusUnauthorized && e.GitLabMessage == "Invalid token" {
 			e.Detail = "GitLab's GraphQL API refused the token (401 \"Invalid token\"): it answers so to a token that " +
 				"is unknown, expired or revoked, and to one without the `api` or `read_api` scope (a `read_user`, " +
-				"`read_repository` or `k8s_proxy` token). Set `token` (or GITLAB_TOKEN) to a token with the `api` scope."
+				"`read_repository` or `k8s_proxy` token). Use a token with the `api` scope."
+			e.Check = []Setting{SettingToken}
 		}
 		return nil, e
 	}

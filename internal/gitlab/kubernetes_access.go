@@ -133,8 +133,8 @@ func (c *Client) createProxyTokenError(ctx context.Context, err error, resp *gl.
 		e.Summary = "The provider's token may not create personal access tokens"
 		e.Detail = "GitLab refused POST /user/personal_access_tokens (403 insufficient_scope): creating a token for " +
 			"the Kubernetes proxy needs a token with the `api` scope, and the provider's token lacks it." + said +
-			" Set the provider's `token` (or GITLAB_TOKEN) to a personal access token with the `api` scope of the " +
-			"user who should reach the cluster."
+			" Use a personal access token with the `api` scope of the user who should reach the cluster."
+		e.Check = []Setting{SettingToken}
 	case e.Status == http.StatusUnprocessableEntity && strings.Contains(e.GitLabMessage, "Not permitted to create"):
 		e.Summary = "GitLab does not let the provider's user create personal access tokens"
 		e.Detail = "GitLab answered 422 Not permitted to create to POST /user/personal_access_tokens: this instance, " +
@@ -146,7 +146,7 @@ func (c *Client) createProxyTokenError(ctx context.Context, err error, resp *gl.
 	case e.Status == http.StatusUnauthorized && !strings.Contains(e.GitLabMessage, "invalid_token"):
 		e.Summary = "GitLab refused to create a personal access token"
 		e.Detail = "GitLab answered 401 to POST /user/personal_access_tokens." + said + " Either the provider's token " +
-			"is not valid (check `token` or GITLAB_TOKEN), or this GitLab disables personal access tokens " +
+			"is not valid (check the token), or this GitLab disables personal access tokens " +
 			"altogether (an administrator's setting), in which case the Kubernetes proxy cannot be reached with one."
 	case e.Status == http.StatusNotFound && strings.HasPrefix(raw, `{"error":`):
 		e.Summary = "GitLab cannot create tokens for the Kubernetes proxy"
@@ -159,7 +159,8 @@ func (c *Client) createProxyTokenError(ctx context.Context, err error, resp *gl.
 				"GitLab to reach clusters through their agents with short-lived tokens.", version, userPATsSince)
 		} else {
 			e.Detail = fmt.Sprintf("GitLab answered 404 to POST /user/personal_access_tokens, as GitLab before %s "+
-				"does.%s Check `base_url`, or upgrade GitLab.", userPATsSince, said)
+				"does.%s Check the API URL, or upgrade GitLab.", userPATsSince, said)
+			e.Check = []Setting{SettingURL}
 		}
 	case e.Status == http.StatusUnprocessableEntity:
 		e.Detail = fmt.Sprintf("GitLab refused a token for the Kubernetes proxy expiring on %s, the shortest "+

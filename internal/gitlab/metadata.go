@@ -49,7 +49,7 @@ type KASMetadata struct {
 }
 
 // metadataCache holds one successful GET /metadata per client, shared by everything that needs it in
-// a run: the gitlabagent_kas data source, the receptive-agent errors, the Kubernetes access.
+// a run: the agent server's description, the receptive-agent errors, the Kubernetes access.
 type metadataCache struct {
 	mu   sync.Mutex // held while the one request is under way
 	meta *Metadata
@@ -170,16 +170,18 @@ func (c *Client) metadataError(ctx context.Context, err error, resp *gl.Response
 		default:
 			e.Summary = metadataUnavailableSummary + ": GitLab has no GET /metadata"
 			e.Detail = fmt.Sprintf("GitLab answered 404 %q to GET /metadata, as GitLab before %s does (it has no such "+
-				"endpoint). Check `base_url`: it must point at a GitLab instance (for example "+
+				"endpoint). Check the API URL: it must point at a GitLab instance (for example "+
 				"https://gitlab.example.com/api/v4); if it does, this GitLab is too old to tell the agent "+
 				"server's address: upgrade it to %s or later.", e.GitLabMessage, metadataSince, metadataSince)
+			e.Check = []Setting{SettingURL}
 		}
 	case e.Status == http.StatusForbidden && strings.Contains(e.GitLabMessage, "insufficient_scope"):
 		e.Summary = metadataUnavailableSummary + ": the token's scopes do not allow it"
 		e.Detail = fmt.Sprintf("GitLab answered 403 insufficient_scope to GET /metadata. GET /metadata accepts "+
 			"tokens with the `api`, `read_api`, `read_user` or `ai_features` scope; this token has none of them "+
-			"(a token with only `read_repository` or `k8s_proxy` is refused). GitLab said: %q. Set `token` (or "+
-			"GITLAB_TOKEN) to a token with the `api` scope, which the provider needs anyway.", e.GitLabMessage)
+			"(a token with only `read_repository` or `k8s_proxy` is refused). GitLab said: %q. Use a token with "+
+			"the `api` scope, which the client needs anyway.", e.GitLabMessage)
+		e.Check = []Setting{SettingToken}
 	}
 	return e
 }

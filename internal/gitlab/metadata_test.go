@@ -98,7 +98,7 @@ func TestMetadata_unavailable(t *testing.T) {
 		writeJSON(w, http.StatusNotFound, `{"error":"404 Not Found"}`)
 	}))
 	_, err = newTestClient(t, srv.URL, 0).Metadata(ctx)
-	if e = asError(t, err); !IsMetadataUnavailable(err) || !strings.Contains(e.Detail, "Check `base_url`") {
+	if e = asError(t, err); !IsMetadataUnavailable(err) || !strings.Contains(described(e), "Check the API URL") || !strings.Contains(described(e), "[check url]") {
 		t.Fatalf("no /metadata: %s: %s", e.Summary, e.Detail)
 	}
 

@@ -84,7 +84,7 @@ func TestProjectIDErrorNotCached(t *testing.T) {
 		if IsNotFound(err) || StatusCode(err) != 404 {
 			t.Errorf("IsNotFound = %v, StatusCode = %d for %v", IsNotFound(err), StatusCode(err), err)
 		}
-		assertContains(t, "Detail", e.Detail, `"root/missing"`, "`project`")
+		assertContains(t, "Detail", described(e), `"root/missing"`, "[check project]")
 		assertContains(t, "Summary", e.Summary, `look up project "root/missing"`)
 	}
 	if n := reqs.count(); n != 2 {

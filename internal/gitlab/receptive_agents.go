@@ -26,17 +26,16 @@ import (
 // receptiveAgentsSince is the GitLab version that brought URL configurations.
 const receptiveAgentsSince = "17.4"
 
-// receptiveGap is what keeps an instance from serving URL configurations.
-type receptiveGap int
+// ReceptiveGap is why an instance does not serve URL configurations.
+type ReceptiveGap int
 
 const (
-	gapUnknown           receptiveGap = iota // GitLab did not tell
-	gapEdition                               // Community Edition
-	gapVersion                               // Enterprise Edition before 17.4
-	gapLicence                               // no Ultimate licence (the setting is on)
-	gapSetting                               // the setting is off (the licence is Ultimate)
-	gapLicenceAndSetting                     // neither
-	gapLicenceOrSetting                      // one or both; only an administrator can tell which
+	GapUnknown          ReceptiveGap = iota // GitLab did not tell
+	GapEdition                              // Community Edition
+	GapVersion                              // Enterprise Edition before 17.4
+	GapLicence                              // no Ultimate licence (the setting is on)
+	GapSetting                              // the setting is off (the licence is Ultimate)
+	GapLicenceOrSetting                     // one or both; only an administrator can tell which
 )
 
 // instanceFacts is what GitLab told about itself; empty fields were not told.
@@ -135,20 +134,20 @@ func (c *Client) instanceFacts(ctx context.Context) instanceFacts {
 
 // receptiveGapOf says what is missing, from GitLab's answer (an unknown route,
 // or the {"message":"404 Not Found"} of a closed gate) and the facts.
-func receptiveGapOf(routeMissing bool, f instanceFacts) receptiveGap {
+func receptiveGapOf(routeMissing bool, f instanceFacts) ReceptiveGap {
 	switch {
 	case routeMissing && f.enterprise != nil && !*f.enterprise:
-		return gapEdition
+		return GapEdition
 	case routeMissing && f.olderThan(receptiveAgentsSince):
-		return gapVersion
+		return GapVersion
 	case routeMissing:
-		return gapUnknown
+		return GapUnknown
 	case f.plan == nil:
-		return gapLicenceOrSetting
+		return GapLicenceOrSetting
 	case *f.plan != "ultimate":
-		return gapLicence
+		return GapLicence
 	}
-	return gapSetting // Ultimate, and still closed: the setting is off
+	return GapSetting // Ultimate, and still closed: the setting is off
 }
 
 // How to switch receptive agents on.
@@ -191,18 +190,17 @@ func (c *Client) unavailableError(ctx context.Context, err error, resp *gl.Respo
 		"self-managed, with an Ultimate licence and the instance setting `receptive_cluster_agents_enabled` "+
 		"turned on.", receptiveAgentsSince)
 	var what string
-	switch receptiveGapOf(routeMissing, f) {
-	case gapEdition:
+	e.Kind, e.Gap = KindReceptiveAgentsUnavailable, receptiveGapOf(routeMissing, f)
+	switch e.Gap {
+	case GapEdition:
 		what = "the Community Edition has none"
 		e.Detail = fmt.Sprintf("%s: it has no URL-configuration API, because %s is the Community Edition. %s "+
-			"On the Community Edition, remove the URL-configuration resources and data sources from the "+
-			"configuration; agents and their tokens work without them.", answer, f.describe(), whole)
-	case gapVersion:
+			"Agents and their tokens work without URL configurations.", answer, f.describe(), whole)
+	case GapVersion:
 		what = fmt.Sprintf("GitLab %s is older than %s", f.version, receptiveAgentsSince)
 		e.Detail = fmt.Sprintf("%s: it has no URL-configuration API, because %s predates GitLab %s, which "+
-			"brought receptive agents. %s Upgrade GitLab, or remove the URL-configuration resources and data "+
-			"sources from the configuration.", answer, f.describe(), receptiveAgentsSince, whole)
-	case gapLicence:
+			"brought receptive agents. %s Upgrade GitLab, or do without URL configurations.", answer, f.describe(), receptiveAgentsSince, whole)
+	case GapLicence:
 		what = "this GitLab has no Ultimate licence"
 		licence := "no licence"
 		if f.plan != nil && *f.plan != "" {
@@ -211,12 +209,12 @@ func (c *Client) unavailableError(ctx context.Context, err error, resp *gl.Respo
 		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint without an Ultimate licence. "+
 			"%s has %s, but %s. With Ultimate, the instance setting `receptive_cluster_agents_enabled` must be on "+
 			"too: %s. %s", answer, upperFirst(f.describe()), licence, licenceHowTo, settingHowTo, whole)
-	case gapSetting:
+	case GapSetting:
 		what = "the instance setting receptive_cluster_agents_enabled is off"
 		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint while the instance setting "+
 			"`receptive_cluster_agents_enabled` is off (the instance has an Ultimate licence). To use receptive "+
 			"agents on %s, %s. Then run again.", answer, f.describe(), settingHowTo)
-	case gapLicenceOrSetting:
+	case GapLicenceOrSetting:
 		what = "no Ultimate licence, or receptive_cluster_agents_enabled is off"
 		e.Detail = fmt.Sprintf("%s, as GitLab does on every URL-configuration endpoint when the instance has no "+
 			"Ultimate licence or when the instance setting `receptive_cluster_agents_enabled` is off. GitLab gives "+
@@ -228,8 +226,11 @@ func (c *Client) unavailableError(ctx context.Context, err error, resp *gl.Respo
 		e.Detail = fmt.Sprintf("%s, as it does on every URL-configuration endpoint when receptive agents are not "+
 			"available. %s\n  - Licence: %s.\n  - Setting: %s.\nA GitLab without the URL-configuration API at all "+
 			"(the Community Edition, or GitLab before %s) answers the same. Once everything is in place, run "+
-			"again; if it already is, check `base_url` and that %s exists.", answer, whole, licenceHowTo,
+			"again; if it already is, check the API URL and that %s exists.", answer, whole, licenceHowTo,
 			settingHowTo, receptiveAgentsSince, agentOf(t))
+	}
+	if e.Gap == GapUnknown {
+		e.Check = []Setting{SettingURL}
 	}
 	e.Summary = fmt.Sprintf("%s: %s (failed to %s)", unavailableSummary, what, action)
 	return e

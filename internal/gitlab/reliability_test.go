@@ -113,7 +113,7 @@ func TestRequestTimeout(t *testing.T) {
 	if !errors.As(err, &te) {
 		t.Fatalf("error %v is not a TimeoutError", err)
 	}
-	assertContains(t, "Detail", e.Detail, "GET", "/cluster_agents/", "300ms", "`request_timeout`")
+	assertContains(t, "Detail", described(e), "GET", "/cluster_agents/", "300ms", "[check request timeout]")
 	// The mock logs the abandoned request once its handler notices; give it
 	// a moment, then make sure no second attempt followed.
 	agentGETs := func() int { return mock.CountRequests(http.MethodGet, "/api/v4/projects/*/cluster_agents/*") }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 )
@@ -20,34 +19,23 @@ const redacted = "[REDACTED]"
 // maxLoggedBody bounds how much of a response body reaches the TRACE log.
 const maxLoggedBody = 16 << 10
 
-// ProviderLogEnv sets the level of the provider's own log (terraform-plugin-go
-// derives the name from the provider address); unset, it is TRACE.
-const ProviderLogEnv = "TF_LOG_PROVIDER_GITLABAGENT"
-
-// ProviderLogLevel is the level of the provider's own log as the environment
-// sets it: ProviderLogEnv, or TRACE when it is unset or not a level.
-func ProviderLogLevel(getenv func(string) string) hclog.Level {
-	if l := hclog.LevelFromString(getenv(ProviderLogEnv)); l != hclog.NoLevel {
-		return l
-	}
-	return hclog.Trace
-}
-
 // logRequests logs each HTTP exchange with GitLab through tflog: method, path,
 // status and duration at DEBUG, and the JSON response body, with every secret
 // field redacted, at TRACE. No header is ever logged, so neither the API token
 // nor any other credential can reach a log; the API token is also masked in
 // every message and field, in case GitLab echoes it back.
 //
-// It does only the work the provider's log level needs: nothing at all above
-// DEBUG (as when nobody asked for logs, see main.go), and no reading, parsing
-// or redacting of response bodies above TRACE.
-func logRequests(apiToken string, level hclog.Level) gl.Interceptor {
+// It does only the work the provider's log level needs, as tflog tells it
+// for the request's context (terraform-plugin-go sets the level from
+// TF_LOG_PROVIDER_GITLABAGENT and TF_LOG): nothing at all above DEBUG (as
+// when nobody asked for logs, see QuietLogSettings in internal/provider), and
+// no reading, parsing or redacting of response bodies above TRACE.
+func logRequests(apiToken string) gl.Interceptor {
 	return func(next http.RoundTripper) http.RoundTripper {
-		if level > hclog.Debug {
-			return next
-		}
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			if !tflog.IsDebug(req.Context()) {
+				return next.RoundTrip(req)
+			}
 			ctx := tflog.MaskAllFieldValuesStrings(req.Context(), apiToken)
 			ctx = tflog.MaskMessageStrings(ctx, apiToken)
 			fields := map[string]any{
@@ -67,7 +55,7 @@ func logRequests(apiToken string, level hclog.Level) gl.Interceptor {
 			}
 			fields["http_status"] = resp.StatusCode
 			tflog.Debug(ctx, "GitLab API request", fields)
-			if level <= hclog.Trace && resp.Body != nil && strings.Contains(resp.Header.Get("Content-Type"), "json") {
+			if tflog.IsTrace(req.Context()) && resp.Body != nil && strings.Contains(resp.Header.Get("Content-Type"), "json") {
 				data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxLoggedBody+1))
 				rest := resp.Body
 				resp.Body = readCloser{io.MultiReader(bytes.NewReader(data), rest), rest}

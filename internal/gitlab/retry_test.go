@@ -438,7 +438,7 @@ func TestRateLimitWaitExhaustedOn429(t *testing.T) {
 	if e.Status != http.StatusTooManyRequests {
 		t.Errorf("Status = %d, want 429", e.Status)
 	}
-	assertContains(t, "Detail", e.Detail, "429 Too Many Requests", "-parallelism")
+	assertContains(t, "Detail", described(e), "429 Too Many Requests", "[kind rate limited]", "[check retries]")
 	if e.GitLabMessage != "429 Too Many Requests" {
 		t.Errorf("GitLabMessage = %q", e.GitLabMessage)
 	}

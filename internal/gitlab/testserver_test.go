@@ -263,3 +263,13 @@ func mockWithAgent(t *testing.T, apiToken, agentName string) (*mockgitlab.Server
 	}
 	return mock, client, agent.ID
 }
+
+// described is an error's detail with its facts, as assertions read them:
+// "[kind …]" and "[check …]" for each setting it points at.
+func described(e *Error) string {
+	s := e.Detail + " [kind " + e.Kind.String() + "]"
+	for _, c := range e.Check {
+		s += " [check " + c.String() + "]"
+	}
+	return s
+}

@@ -28,9 +28,9 @@ func tokenTarget(project string, agentID, tokenID int64) Target {
 	return t
 }
 
-// ListAgentTokens reads the agent's active tokens, all pages. GitLab's list
+// listAgentTokens reads the agent's active tokens, all pages. GitLab's list
 // carries no last_used_at (see ActiveAgentTokens).
-func (c *Client) ListAgentTokens(ctx context.Context, project string, agentID int64) ([]*gl.AgentToken, error) {
+func (c *Client) listAgentTokens(ctx context.Context, project string, agentID int64) ([]*gl.AgentToken, error) {
 	var last *gl.Response
 	tokens, err := gl.ScanAndCollect(func(page gl.PaginationOptionFunc) ([]*gl.AgentToken, *gl.Response, error) {
 		opt := &gl.ListAgentTokensOptions{ListOptions: gl.ListOptions{PerPage: maxPerPage}}
@@ -91,7 +91,7 @@ func (c *Client) confirmTokenGone(ctx context.Context, project string, agentID, 
 // most a few requests). A token revoked between the list and its read is
 // left out.
 func (c *Client) ActiveAgentTokens(ctx context.Context, project string, agentID int64) ([]*gl.AgentToken, error) {
-	listed, err := c.ListAgentTokens(ctx, project, agentID)
+	listed, err := c.listAgentTokens(ctx, project, agentID)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,8 @@ func (c *Client) tokenLimitError(project string, agentID int64, name string, lis
 	e := &Error{
 		Status:  http.StatusBadRequest,
 		Summary: fmt.Sprintf("Agent %d already has %d active tokens", agentID, len(listed)),
-		err:     cause,
+		Kind:    KindTokenLimit, Project: project, AgentID: agentID, Tokens: listed,
+		err: cause,
 	}
 	if cause != nil {
 		e.GitLabMessage = Message(cause)
@@ -253,12 +254,8 @@ func (c *Client) tokenLimitError(project string, agentID int64, name string, lis
 		said = fmt.Sprintf(" GitLab said: %q.", e.GitLabMessage)
 	}
 	e.Detail = fmt.Sprintf("Cannot create token %q for agent %d of project %q: GitLab allows at most %d active "+
-		"tokens per agent, and these are active:\n%s\n\nNothing was created or revoked.%s To go on, either:\n"+
-		"  - revoke one of them: remove (or replace) the gitlabagent_cluster_agent_token resource that owns it, "+
-		"or revoke it %s; or\n"+
-		"  - if this happened while replacing a token with lifecycle { create_before_destroy = true }, use the "+
-		"default destroy-then-create replacement instead (remove create_before_destroy), which revokes the old "+
-		"token before creating the new one.",
+		"tokens per agent, and these are active:\n%s\n\nNothing was created or revoked.%s To go on, revoke "+
+		"one of them (%s), or create the new token only once an old one is revoked.",
 		name, agentID, project, MaxActiveTokens, strings.Join(lines, "\n"), said, operateHint)
 	return e
 }

@@ -11,32 +11,25 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// DefaultRequestTimeout bounds one attempt of one request when the provider
-// configuration sets no `request_timeout`.
+// DefaultRequestTimeout bounds one attempt of one request when
+// Config.RequestTimeout is not set.
 const DefaultRequestTimeout = 60 * time.Second
 
 // minRateLimitWait is the least a rate-limited request waits, even when
 // GitLab's reset time is already past by the client's clock.
 const minRateLimitWait = time.Second
 
-// maxThrottledWait is how long one request may spend waiting for GitLab's
-// rate limit (all its 429 answers together) before its 429 is returned,
-// unless Config.RateLimitWait says otherwise.
+// maxThrottledWait is how long after its first 429 a request may still be
+// sent again (waiting for its own 429s, the holds and its token all count)
+// before its 429 is returned, unless Config.RateLimitWait says otherwise.
 const maxThrottledWait = 10 * time.Minute
 
-// slowerShare is what the paced rate is multiplied by each time a request
-// sent while pacing is answered 429 all the same (clocks apart, answers
-// delayed on the way, another client using the same user's quota), and
-// leastShare the least share of GitLab's announced rate it comes down to.
-const (
-	slowerShare = 0.95
-	leastShare  = 0.5
-)
-
-// TimeoutError is an attempt that got no complete answer within the
-// provider's `request_timeout`. It is not retried: a stalled GitLab or proxy
+// TimeoutError is an attempt that got no complete answer within
+// Config.RequestTimeout. It is not retried: a stalled GitLab or proxy
 // would only stall again.
 type TimeoutError struct {
 	Method  string
@@ -56,71 +49,180 @@ type droppedError struct{ err error }
 func (e *droppedError) Error() string { return e.err.Error() }
 func (e *droppedError) Unwrap() error { return e.err }
 
-// throttle paces every request of the provider process to one GitLab. It
-// learns from GitLab itself: a 429 holds every request until GitLab's
-// Retry-After (or RateLimit-Reset) and from then on paces requests at the
-// rate GitLab announced in RateLimit-Limit; an answer saying that no request
-// remains in the window (RateLimit-Remaining: 0, as GitLab.com sends on every
-// answer) holds every request until RateLimit-Reset. Until GitLab says so,
-// nothing is delayed.
+// throttle is how every request of the provider process to one GitLab waits
+// for GitLab's rate limit. GitLab counts each user's requests in fixed
+// windows aligned to the Unix epoch, and answers 429 once a window's quota is
+// used up, with Retry-After (seconds to the window's end), RateLimit-Reset
+// (the end, in Unix seconds) and RateLimit-Limit (the quota per minute).
+// There are three rules, one for each thing GitLab can say:
 //
-// GitLab counts requests in fixed windows aligned to the Unix epoch, a whole
-// number of seconds long, and RateLimit-Limit is the window's quota per
-// minute. Paced requests start one interval (a minute / the limit) apart, on
-// a grid of slots aligned to the epoch half an interval into each interval:
-// each window then holds exactly its quota of slots, so the client uses the
-// whole rate without a margin, and a request reaches GitLab half an interval
-// away from a window's edge. Should a request sent while pacing be answered
-// 429 all the same, the pace slows by slowerShare (down to leastShare of the
-// announced rate).
+//   - A 429 delays its own request: it is sent again once GitLab's wait is
+//     over (see backoff). A lone 429 (another client of the same user took
+//     the quota, a proxy refused one request) delays nothing else.
+//   - A second 429 within that wait, for a request sent after the first
+//     refused one, and with no request sent after the first refused one
+//     answered otherwise in between, shows that the window's quota is used
+//     up: every request
+//     then holds until the window ends, and from then on takes a token from a
+//     bucket filled at GitLab's announced rate, one token at a time (burst
+//     1). The first token of the bucket is half an interval into an interval
+//     counted from the epoch, so each of GitLab's windows, a whole number of
+//     intervals long, gets exactly its quota, and no request reaches GitLab
+//     near a window's edge. Each later confirmed 429 holds again and starts
+//     the bucket afresh at the end of the hold.
+//   - An answer saying that no request remains in the window
+//     (RateLimit-Remaining: 0, as GitLab.com sends with every answer) holds
+//     every request until RateLimit-Reset.
+//
+// Until GitLab says so, nothing is delayed. A request waits for all of it
+// together (its own wait, the holds, its token) at most the time given to
+// wait (see transport), measured from its first 429.
 type throttle struct {
-	mu       sync.Mutex
-	until    time.Time     // no request starts before this
-	limit    float64       // requests per minute GitLab announced; 0 until it rate-limited a request
-	share    float64       // of limit paced at
-	interval time.Duration // between paced requests; 0 while not pacing
-	since    time.Time     // when pacing at this interval began
-	next     time.Time     // no paced request starts before this
+	clock clock
+
+	mu        sync.Mutex
+	holdUntil time.Time     // no request starts before this: GitLab's window is used up
+	refused   time.Time     // when the request of the latest lone 429 was sent
+	waitUntil time.Time     // and when its wait ends
+	accepted  bool          // whether GitLab has since answered a request sent after it
+	pace      *rate.Limiter // GitLab's rate, once a 429 is confirmed; nil before
+	paceGen   int           // how many times pace was started
 }
+
+// clock is the time a throttle goes by: the real one, or a test's.
+type clock struct {
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+}
+
+var realClock = clock{now: time.Now, sleep: sleep}
+
+// errWaitTooLong is a request that would have to wait past its deadline.
+var errWaitTooLong = errors.New("the rate limit's wait would end past the deadline")
 
 // throttles holds one throttle per GitLab API URL, shared by every client of
 // the process.
 var throttles sync.Map // string -> *throttle
 
 func throttleFor(baseURL string) *throttle {
-	t, _ := throttles.LoadOrStore(baseURL, &throttle{})
+	t, _ := throttles.LoadOrStore(baseURL, &throttle{clock: realClock})
 	return t.(*throttle)
 }
 
-// wait blocks until a request may start, or ctx ends.
-func (t *throttle) wait(ctx context.Context) error {
+// wait blocks until a request may start, and no sooner than notBefore. It
+// returns errWaitTooLong without waiting when that would be after deadline
+// (unless deadline is zero), and ctx's error when ctx ends first.
+func (t *throttle) wait(ctx context.Context, notBefore, deadline time.Time) error {
 	for {
-		now := time.Now()
+		now := t.clock.now()
 		t.mu.Lock()
-		start := now
-		if t.until.After(start) {
-			start = t.until
+		start := t.startFor(now)
+		if start.Before(notBefore) {
+			start = notBefore
 		}
-		if t.interval > 0 {
-			if t.next.After(start) {
-				start = t.next
+		if !deadline.IsZero() && start.After(deadline) {
+			t.mu.Unlock()
+			return errWaitTooLong
+		}
+		if t.pace != nil {
+			// Taken at now, not at notBefore, so that the bucket's
+			// clock never goes back; a token of a time before
+			// notBefore is left unused.
+			if token := t.reserve(now); token.After(start) {
+				start = token
 			}
-			start = slotAtOrAfter(start, t.interval)
-			t.next = start.Add(t.interval)
 		}
+		gen := t.paceGen
 		t.mu.Unlock()
 		if d := start.Sub(now); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := t.clock.sleep(ctx, d); err != nil {
 				return err
 			}
 		}
-		// A 429 may have come meanwhile.
+		// A confirmed 429 may have come meanwhile.
 		t.mu.Lock()
-		held := time.Now().Before(t.until)
+		again := t.clock.now().Before(t.holdUntil) || t.paceGen != gen
 		t.mu.Unlock()
-		if !held {
+		if !again {
 			return nil
 		}
+	}
+}
+
+// startFor is the earliest a request asking at now may start: after the
+// hold, and when the bucket will have a token for it. The lock must be held.
+func (t *throttle) startFor(now time.Time) time.Time {
+	start := now
+	if t.holdUntil.After(start) {
+		start = t.holdUntil
+	}
+	if t.pace == nil {
+		return start
+	}
+	if missing := 1 - t.pace.TokensAt(start); missing > 0 {
+		start = start.Add(time.Duration(missing / float64(t.pace.Limit()) * float64(time.Second)))
+	}
+	return start
+}
+
+// reserve takes a token for a request asking at at, after the hold, and
+// returns when it starts. The lock must be held, and pace set.
+func (t *throttle) reserve(at time.Time) time.Time {
+	if t.holdUntil.After(at) {
+		at = t.holdUntil
+	}
+	token := t.pace.ReserveN(at, 1)
+	return at.Add(token.DelayFrom(at))
+}
+
+// observe learns from an answer to a request sent at sent and answered at
+// now. For a 429, the attempt-th of its request, it returns how long that
+// request waits before it is sent again.
+func (t *throttle) observe(resp *http.Response, sent, now time.Time, attempt int) time.Duration {
+	h := resp.Header
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		if sent.After(t.refused) && now.Before(t.waitUntil) {
+			t.accepted = true
+		}
+		if h.Get("RateLimit-Remaining") != "0" {
+			return 0
+		}
+		reset, err := strconv.ParseInt(h.Get("RateLimit-Reset"), 10, 64)
+		if err == nil && reset > now.Unix() && reset-now.Unix() <= int64(maxWait/time.Second) {
+			t.hold(time.Unix(reset, 0))
+		}
+		return 0
+	}
+	wait := backoff(minRateLimitWait, 0, attempt, resp)
+	until := now.Add(wait)
+	if !now.Before(t.waitUntil) || !sent.After(t.refused) || t.accepted {
+		// A lone 429, or one of a request sent before the lone one, or
+		// one after GitLab took a request sent after the lone one: the
+		// window was not used up then.
+		if !now.Before(t.waitUntil) {
+			t.refused, t.waitUntil, t.accepted = sent, until, false
+		}
+		return wait
+	}
+	t.hold(until)
+	if perMinute, err := strconv.ParseFloat(h.Get("RateLimit-Limit"), 64); err == nil && perMinute > 0 {
+		// A new bucket, whose one token is spent so that the next comes on
+		// the first slot after the hold; requests waiting for a token of
+		// the old one ask again.
+		interval := time.Duration(float64(time.Minute) / perMinute)
+		t.pace = rate.NewLimiter(rate.Every(interval), 1)
+		t.pace.ReserveN(slotAtOrAfter(t.holdUntil, interval).Add(-interval), 1)
+		t.paceGen++
+	}
+	return wait
+}
+
+// hold keeps every request from starting before until. The lock must be held.
+func (t *throttle) hold(until time.Time) {
+	if until.After(t.holdUntil) {
+		t.holdUntil = until
 	}
 }
 
@@ -136,90 +238,66 @@ func slotAtOrAfter(t time.Time, interval time.Duration) time.Time {
 	return time.Unix(0, k*iv+iv/2)
 }
 
-// observe learns from an answer to a request sent at sent. When the answer
-// is the attempt-th 429 of its request, it returns how long every request
-// now waits (see backoff).
-func (t *throttle) observe(resp *http.Response, sent, now time.Time, attempt int) time.Duration {
-	h := resp.Header
-	if resp.StatusCode == http.StatusTooManyRequests {
-		wait := backoff(minRateLimitWait, 0, attempt, resp)
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if until := now.Add(wait); until.After(t.until) {
-			t.until = until
-		}
-		perMinute, err := strconv.ParseFloat(h.Get("RateLimit-Limit"), 64)
-		switch {
-		case err != nil || perMinute <= 0:
-		case perMinute != t.limit:
-			t.limit, t.share = perMinute, 1
-			t.pace(now)
-		case t.interval > 0 && !sent.Before(t.since) && t.share > leastShare:
-			// Paced and refused all the same.
-			t.share = max(t.share*slowerShare, leastShare)
-			t.pace(now)
-		}
-		return wait
-	}
-	if h.Get("RateLimit-Remaining") != "0" {
-		return 0
-	}
-	if reset, err := strconv.ParseInt(h.Get("RateLimit-Reset"), 10, 64); err == nil && reset > now.Unix() && reset-now.Unix() <= int64(maxWait/time.Second) {
-		t.mu.Lock()
-		if until := time.Unix(reset, 0); until.After(t.until) {
-			t.until = until
-		}
-		t.mu.Unlock()
-	}
-	return 0
-}
-
-// pace sets the interval for the limit and share, from now on. The lock
-// must be held.
-func (t *throttle) pace(now time.Time) {
-	t.interval = time.Duration(float64(time.Minute) / (t.limit * t.share))
-	t.since = now
-}
-
 // transport is the provider's policy over HTTP: it waits for the
 // process-wide throttle, bounds each attempt by the request timeout, answers
 // a 429 by waiting as GitLab asks and sending again (GitLab did nothing with
-// a throttled request, whatever its method) for at most rateLimitWait in all
-// (a negative rateLimitWait returns the first 429), and marks dropped
-// connections of idempotent requests as retryable.
+// a throttled request, whatever its method) until rateLimitWait after the
+// first 429 at most (a negative rateLimitWait returns the first 429), and
+// marks dropped connections of idempotent requests as retryable.
 func transport(baseURL string, timeout, rateLimitWait time.Duration) func(http.RoundTripper) http.RoundTripper {
+	return throttledTransport(throttleFor(baseURL), timeout, rateLimitWait)
+}
+
+func throttledTransport(th *throttle, timeout, rateLimitWait time.Duration) func(http.RoundTripper) http.RoundTripper {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	th := throttleFor(baseURL)
 	return func(next http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
 			body, err := replayableBody(req)
 			if err != nil {
 				return nil, err
 			}
-			throttled := time.Duration(0)
+			var notBefore, deadline time.Time
+			var refused *http.Response
 			for throttledAnswers := 0; ; throttledAnswers++ {
-				if err := th.wait(req.Context()); err != nil {
+				if err := th.wait(req.Context(), notBefore, deadline); errors.Is(err, errWaitTooLong) {
+					return refused, nil
+				} else if err != nil {
 					return nil, err
 				}
-				sent := time.Now()
+				sent := th.clock.now()
 				resp, err := attempt(next, req, body, timeout)
 				if err != nil {
 					return nil, err
 				}
-				wait := th.observe(resp, sent, time.Now(), throttledAnswers)
-				if resp.StatusCode != http.StatusTooManyRequests {
+				now := th.clock.now()
+				wait := th.observe(resp, sent, now, throttledAnswers)
+				if resp.StatusCode != http.StatusTooManyRequests || rateLimitWait < 0 {
 					return resp, nil
 				}
-				if throttled += wait; throttled > rateLimitWait {
-					return resp, nil
+				if deadline.IsZero() {
+					deadline = now.Add(rateLimitWait)
 				}
-				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-				_ = resp.Body.Close()
+				notBefore = now.Add(wait)
+				if refused, err = keptAnswer(resp); err != nil {
+					return nil, err
+				}
 			}
 		})
 	}
+}
+
+// keptAnswer reads a 429's body (GitLab's are a line of text), so that it
+// can be returned once the request has waited long enough.
+func keptAnswer(resp *http.Response) (*http.Response, error) {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return resp, nil
 }
 
 // attempt sends req once, bounded by timeout, including the reading of the

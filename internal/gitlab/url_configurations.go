@@ -87,10 +87,6 @@ const alreadyExistsMessage = "URL configuration already exists"
 // does not have. A missing agent is "404 Not found", lower-case f.
 const gateMessage = "404 Not Found"
 
-// urlConfigurationResourceType is the Terraform resource type that the import
-// commands in errors name.
-const urlConfigurationResourceType = "gitlabagent_cluster_agent_url_configuration"
-
 func urlConfigurationsPath(project string, agentID int64) string {
 	return agentPath(project, agentID) + "/url_configurations"
 }
@@ -293,10 +289,11 @@ func refusedInBothForms(first, second error, secondForm certificateEncoding) err
 		return second
 	}
 	out := *e
+	out.Kind = KindCertificatesRefused
 	firstForm := secondForm.other()
 	out.Detail = fmt.Sprintf("GitLab refused the certificates or the key in both forms it may take: as %s (%s) "+
-		"and as %s (%s). Nothing was created. Check `client_cert`, `client_key` and `ca_cert`: each must be PEM "+
-		"(-----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY----- blocks) that OpenSSL can read.",
+		"and as %s (%s). Nothing was created. The client certificate, its key and the CA certificate must each be "+
+		"PEM (-----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY----- blocks) that OpenSSL can read.",
 		firstForm, validationMessages(Message(first)), secondForm, validationMessages(Message(second)))
 	return &out
 }
@@ -386,27 +383,21 @@ func (c *Client) alreadyExistsError(ctx context.Context, project string, agentID
 		return cause
 	}
 	e := *base
+	e.Kind, e.Project, e.AgentID = KindURLConfigurationExists, project, agentID
 	e.Summary = fmt.Sprintf("Agent %d already has a URL configuration", agentID)
 	said := fmt.Sprintf(" GitLab said: %q.", e.GitLabMessage)
 	list, err := c.ListURLConfigurations(ctx, project, agentID)
 	if err != nil || len(list) == 0 {
 		e.Detail = fmt.Sprintf("GitLab allows one URL configuration per agent, and agent %d of project %q already "+
-			"has one.%s Nothing was created. Find its ID with the gitlabagent_cluster_agent_url_configurations "+
-			"data source, then either import it (`terraform import %s.<name> %s:%d:<url_configuration_id>`) or "+
-			"delete it, and apply again.", agentID, project, said, urlConfigurationResourceType, project, agentID)
+			"has one.%s Nothing was created, and the agent's URL configurations could not be listed.",
+			agentID, project, said)
 		return &e
 	}
 	existing := list[0]
-	importID := fmt.Sprintf("%s:%d:%d", project, agentID, existing.ID)
+	e.Existing, e.ExistingID = existing, existing.ID
 	e.Detail = fmt.Sprintf("GitLab allows one URL configuration per agent, and agent %d of project %q already has "+
-		"one: url_configuration_id %d, %s.%s Nothing was created. Either:\n"+
-		"  - manage the existing configuration with Terraform by importing it into this resource:\n"+
-		"      terraform import %s.<name> %s\n"+
-		"    (or an `import` block with id = %q); if it uses mTLS, set its client key in configuration too; or\n"+
-		"  - delete it (remove the Terraform resource that manages it, or "+
-		"DELETE /projects/:id/cluster_agents/%d/url_configurations/%d) and apply again.",
-		agentID, project, existing.ID, describeURLConfiguration(existing), said, urlConfigurationResourceType,
-		importID, importID, agentID, existing.ID)
+		"one: url_configuration_id %d, %s.%s Nothing was created.",
+		agentID, project, existing.ID, describeURLConfiguration(existing), said)
 	return &e
 }
 
@@ -429,24 +420,23 @@ func (c *Client) reconcileURLConfiguration(ctx context.Context, project string, 
 		return nil, cause
 	}
 	e := *base
+	e.Project, e.AgentID = project, agentID
 	list, err := c.ListURLConfigurations(ctx, project, agentID)
 	switch {
 	case err != nil:
+		e.Kind = KindURLConfigurationUnknown
 		e.Detail = fmt.Sprintf("%s Whether GitLab created the URL configuration is unknown, and listing the "+
-			"agent's URL configurations to find out failed (%v). Check agent %d with the "+
-			"gitlabagent_cluster_agent_url_configurations data source: import the configuration if it exists, "+
-			"or run again if it does not.", base.Detail, err, agentID)
+			"agent's URL configurations to find out failed (%v).", base.Detail, err)
 	case len(list) == 0:
 		e.Detail = fmt.Sprintf("%s The agent's URL configurations were checked: GitLab created none, so "+
 			"nothing is left behind. Run again.", base.Detail)
 	case matchesRequest(list[0], opt):
 		return list[0], nil
 	default:
-		importID := fmt.Sprintf("%s:%d:%d", project, agentID, list[0].ID)
+		e.Kind, e.Existing, e.ExistingID = KindURLConfigurationUnknown, list[0], list[0].ID
 		e.Detail = fmt.Sprintf("%s Whether GitLab created the URL configuration is unknown; agent %d now has "+
-			"URL configuration %d (%s), which differs from the one requested. Import it (`terraform import "+
-			"%s.<name> %s`) or delete it, then run again.", base.Detail, agentID, list[0].ID,
-			describeURLConfiguration(list[0]), urlConfigurationResourceType, importID)
+			"URL configuration %d (%s), which differs from the one requested.", base.Detail, agentID, list[0].ID,
+			describeURLConfiguration(list[0]))
 	}
 	return nil, &e
 }

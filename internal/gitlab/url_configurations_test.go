@@ -222,7 +222,7 @@ func TestURLConfiguration_getMissingIsNotFound(t *testing.T) {
 	}
 }
 
-func TestURLConfiguration_alreadyExistsNamesTheImportCommand(t *testing.T) {
+func TestURLConfiguration_alreadyExistsNamesTheExistingOne(t *testing.T) {
 	mock, client, agentID := mockWithAgent(t, testMaintainerToken, "receptive")
 	ctx := context.Background()
 	existing, err := client.CreateURLConfiguration(ctx, testProject, agentID, &CreateURLConfigurationOptions{URL: "grpcs://old.example.com"})
@@ -235,10 +235,13 @@ func TestURLConfiguration_alreadyExistsNamesTheImportCommand(t *testing.T) {
 	if e.Status != http.StatusBadRequest {
 		t.Errorf("status %d, want 400", e.Status)
 	}
-	importID := fmt.Sprintf("root/test:%d:%d", agentID, existing.ID)
-	assertContains(t, "error", e.Summary+"\n"+e.Detail, fmt.Sprintf("Agent %d already has a URL configuration", agentID),
-		"grpcs://old.example.com", "JWT authentication",
-		"terraform import gitlabagent_cluster_agent_url_configuration.<name> "+importID, "delete it")
+	assertContains(t, "error", e.Summary+"\n"+described(e), fmt.Sprintf("Agent %d already has a URL configuration", agentID),
+		"grpcs://old.example.com", "JWT authentication", fmt.Sprintf("url_configuration_id %d", existing.ID),
+		"Nothing was created", "[kind URL configuration exists]")
+	if e.Existing == nil || e.Existing.ID != existing.ID || e.Project != testProject || e.AgentID != agentID {
+		t.Errorf("existing %v in project %q, agent %d; want configuration %d of agent %d in %q", e.Existing,
+			e.Project, e.AgentID, existing.ID, agentID, testProject)
+	}
 	if n := mock.CountRequests("POST", urlConfigsPattern); n != 1 {
 		t.Errorf("%d POSTs, want 1", n)
 	}
@@ -286,6 +289,10 @@ func TestURLConfiguration_lostCreateAnswerIsReconciled(t *testing.T) {
 	}
 	mock.InjectFault(mockgitlab.Fault{Method: "POST", Pattern: urlConfigsPattern, Status: http.StatusBadGateway})
 	_, err = client.CreateURLConfiguration(ctx, testProject, agentID, opt)
-	assertContains(t, "error", asError(t, err).Detail, "differs from the one requested", "terraform import")
+	e := asError(t, err)
+	assertContains(t, "error", described(e), "differs from the one requested", "[kind URL configuration unknown]")
+	if e.Existing == nil || e.Existing.URL != "grpc://other:1" {
+		t.Errorf("existing %v, want the configuration the agent has", e.Existing)
+	}
 	assertNoKey(t, err, *opt.ClientKey)
 }

@@ -85,11 +85,26 @@ func (s *Server) checkTokenAccess(req *apiRequest) *response {
 	if req.method == http.MethodGet && req.route != nil && req.route.kind == routeUser && slices.Contains(t.Scopes, "read_user") {
 		return nil
 	}
+	// scope lists every scope registered for the endpoint, joined with a space (lib/api/api_guard.rb
+	// scopes_registered_for_endpoint): API::API's api and read_api (lib/api/api.rb
+	// allow_access_with_scope), read_api even where it grants nothing, then the endpoint's own:
+	// read_user on /user (lib/api/users.rb), metadataScopes' others on /metadata and /version.
+	scopes := []string{"api", "read_api"}
+	switch {
+	case req.route != nil && req.route.kind == routeUser:
+		scopes = append(scopes, "read_user")
+	case req.route != nil && (req.route.kind == routeMetadata || req.route.kind == routeVersion):
+		for _, scope := range metadataScopes {
+			if !slices.Contains(scopes, scope) {
+				scopes = append(scopes, scope)
+			}
+		}
+	}
 	return jsonResponse(http.StatusForbidden, struct {
 		Error            string `json:"error"`
 		ErrorDescription string `json:"error_description"`
 		Scope            string `json:"scope"`
-	}{"insufficient_scope", msgInsufficientScope, "api"})
+	}{"insufficient_scope", msgInsufficientScope, strings.Join(scopes, " ")})
 }
 
 // userJSON is the GET /user answer.

@@ -21,7 +21,7 @@ func (s *Server) serveOutOfBand(r *http.Request, segs []string) *response {
 		if err != nil {
 			return controlError(http.StatusBadRequest, "URL configuration id must be an integer")
 		}
-		if err := s.DeleteURLConfigurationByID(id); err != nil {
+		if err := s.deleteURLConfigurationByID(id); err != nil {
 			return controlFailure(err)
 		}
 		return noContent()

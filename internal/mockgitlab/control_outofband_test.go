@@ -144,7 +144,7 @@ func TestControlDeleteURLConfiguration(t *testing.T) {
 	}
 	expectStatus(t, e.get(fmt.Sprintf("%s/%d", base(b.ID), cfgB.ID), tokMaintainer), 200)
 	// The Go method does the same.
-	if err := e.srv.DeleteURLConfigurationByID(cfgB.ID); err != nil {
+	if err := e.srv.deleteURLConfigurationByID(cfgB.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := receptive(b.ID); got != false {

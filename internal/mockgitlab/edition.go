@@ -2,6 +2,7 @@ package mockgitlab
 
 import (
 	"net/http"
+	"time"
 )
 
 // The GitLab the mock plays (SeedSettings) decides which routes exist and what some answers hold:
@@ -60,10 +61,23 @@ func (s *Server) renderAgent(a *agent) agentJSON {
 	return out
 }
 
-// licenseJSON is the part of GET /license the mock answers with.
+// licenseJSON is GET /license's answer, GitLab's GitlabLicenseWithActiveUsers entity
+// (ee/lib/api/entities/gitlab_license.rb and gitlab_license_with_active_users.rb): a licence of the
+// mock's one (fictitious) licensee, issued at the mock clock's present and valid for a year.
 type licenseJSON struct {
-	ID   int64  `json:"id"`
-	Plan string `json:"plan"`
+	ID               int64             `json:"id"`
+	Plan             string            `json:"plan"`
+	CreatedAt        string            `json:"created_at"`
+	StartsAt         string            `json:"starts_at"`
+	ExpiresAt        string            `json:"expires_at"`
+	HistoricalMax    int64             `json:"historical_max"`
+	MaximumUserCount int64             `json:"maximum_user_count"`
+	Licensee         map[string]string `json:"licensee"`
+	AddOns           map[string]int64  `json:"add_ons"`
+	Expired          bool              `json:"expired"`
+	Overage          int64             `json:"overage"`
+	UserLimit        int64             `json:"user_limit"`
+	ActiveUsers      int64             `json:"active_users"`
 }
 
 // getLicense serves GET /license (Enterprise Edition) to administrators (others get 403): the licence's
@@ -75,5 +89,14 @@ func (s *Server) getLicense(req *apiRequest) *response {
 	if s.settings.Licence == LicenceFree {
 		return jsonResponse(http.StatusOK, nil)
 	}
-	return jsonResponse(http.StatusOK, licenseJSON{ID: 1, Plan: s.settings.Licence})
+	users := int64(len(s.st.users))
+	issued := s.timestamp()
+	return jsonResponse(http.StatusOK, licenseJSON{
+		ID: 1, Plan: s.settings.Licence,
+		CreatedAt: formatTime(issued),
+		StartsAt:  issued.Format(time.DateOnly), ExpiresAt: issued.AddDate(1, 0, 0).Format(time.DateOnly),
+		HistoricalMax: users, MaximumUserCount: users,
+		Licensee: map[string]string{"Name": "Mock Licensee", "Company": "Mock", "Email": "licensee@example.com"},
+		AddOns:   map[string]int64{}, UserLimit: 100, ActiveUsers: users,
+	})
 }

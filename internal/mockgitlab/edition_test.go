@@ -3,7 +3,9 @@ package mockgitlab
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -125,11 +127,21 @@ func TestEnterpriseEditionGates(t *testing.T) {
 			}
 			// Only an administrator reads the licence.
 			expect(t, e.get("/license", tokMaintainer), 403, `{"message":"403 Forbidden"}`)
-			wantLicence := fmt.Sprintf(`{"id":1,"plan":%q}`, tc.settings.Licence)
 			if tc.settings.Licence == "free" {
-				wantLicence = "null"
+				expect(t, e.get("/license", tokRoot), 200, "null")
+				return
 			}
-			expect(t, e.get("/license", tokRoot), 200, wantLicence)
+			// GitLab's GitlabLicenseWithActiveUsers: its 13 keys, the plan among them.
+			l := decode[map[string]any](t, e.get("/license", tokRoot))
+			if l["plan"] != tc.settings.Licence || l["id"] != float64(1) {
+				t.Errorf("licence %v, want plan %q", l, tc.settings.Licence)
+			}
+			keys := slices.Sorted(maps.Keys(l))
+			want := []string{"active_users", "add_ons", "created_at", "expired", "expires_at", "historical_max", "id",
+				"licensee", "maximum_user_count", "overage", "plan", "starts_at", "user_limit"}
+			if !slices.Equal(keys, want) {
+				t.Errorf("licence keys %v, want GitLab's %v", keys, want)
+			}
 		})
 	}
 }
@@ -253,7 +265,7 @@ func TestTokenScopesAndStates(t *testing.T) {
 	e := newEnv(t)
 	a := e.mustAgent(20, "agent-1")
 	base := fmt.Sprintf("/projects/20/cluster_agents/%d", a.ID)
-	const insufficient = `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api"}`
+	const insufficient = `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_api"}`
 
 	// read_api: reads pass, writes get 403 insufficient_scope, before the project lookup.
 	expectStatus(t, e.get("/user", DefaultReadAPIToken), 200)

@@ -63,7 +63,7 @@ func TestPersonalAccessTokenCreate(t *testing.T) {
 	})
 	t.Run("the secret authenticates nothing but its own revocation", func(t *testing.T) {
 		r := e.send(bearer(http.MethodGet, "/user", pat.Token, ""))
-		expect(t, r, http.StatusForbidden, `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api"}`)
+		expect(t, r, http.StatusForbidden, `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_api read_user"}`)
 		expectStatus(t, e.send(bearer(http.MethodGet, "/metadata", pat.Token, "")), http.StatusForbidden)
 		expectStatus(t, e.send(bearer(http.MethodPost, "/user/personal_access_tokens", pat.Token, `{"name":"x","scopes":["k8s_proxy"]}`)), http.StatusForbidden)
 	})
@@ -93,7 +93,7 @@ func TestPersonalAccessTokenCreateErrors(t *testing.T) {
 		{"beyond the maximum lifetime", tokMaintainer, `{"name":"x","scopes":["k8s_proxy"],"expires_at":"2027-03-15"}`, 422,
 			`{"message":"Expiration date must be before 2027-03-14"}`},
 		{"read_api token", DefaultReadAPIToken, `{"name":"x","scopes":["k8s_proxy"]}`, 403,
-			`{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api"}`},
+			`{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_api"}`},
 		{"no token", "", `{"name":"x","scopes":["k8s_proxy"]}`, 401, `{"message":"401 Unauthorized"}`},
 	}
 	for _, tc := range cases {

@@ -43,7 +43,14 @@ func (s *Server) resolveProject(req *apiRequest) (*project, *response) {
 		if req.method != http.MethodGet {
 			return nil, errMovedNonGet()
 		}
-		loc := apiPrefix + "/projects/" + strconv.FormatInt(p.id, 10) + req.route.rest
+		// An absolute URL, the same route with the project's ID, built from the request's own URL
+		// (lib/api/helpers.rb url_with_project_id, Rack::Request#url); the body has no final period
+		// (lib/api/api.rb MovedPermanentlyError).
+		scheme := "http"
+		if req.r.TLS != nil {
+			scheme = "https"
+		}
+		loc := scheme + "://" + req.r.Host + apiPrefix + "/projects/" + strconv.FormatInt(p.id, 10) + req.route.rest
 		if q := req.r.URL.RawQuery; q != "" {
 			loc += "?" + q
 		}
@@ -51,7 +58,7 @@ func (s *Server) resolveProject(req *apiRequest) (*project, *response) {
 		h.Set("Location", loc)
 		h.Set("Content-Type", "text/plain")
 		return nil, &response{status: http.StatusMovedPermanently, header: h,
-			body: []byte("This resource has been moved permanently to " + loc + ".")}
+			body: []byte("This resource has been moved permanently to " + loc)}
 	}
 	return p, nil
 }

@@ -85,13 +85,14 @@ func TestRenamedProjectRedirects(t *testing.T) {
 	}
 
 	r := e.get("/projects/root%2Ftest/cluster_agents?per_page=5&page=1", tokMaintainer)
-	expectStatus(t, r, 301)
-	if loc := r.header.Get("Location"); loc != "/api/v4/projects/20/cluster_agents?per_page=5&page=1" {
+	// An absolute Location, the body naming it without a final period.
+	expect(t, r, 301, "This resource has been moved permanently to "+e.ts.URL+"/api/v4/projects/20/cluster_agents?per_page=5&page=1")
+	if loc := r.header.Get("Location"); loc != e.ts.URL+"/api/v4/projects/20/cluster_agents?per_page=5&page=1" {
 		t.Fatalf("Location = %q", loc)
 	}
 	r = e.get("/projects/Root%2FTest", tokMaintainer) // redirect routes match case-insensitively
 	expectStatus(t, r, 301)
-	if loc := r.header.Get("Location"); loc != "/api/v4/projects/20" {
+	if loc := r.header.Get("Location"); loc != e.ts.URL+"/api/v4/projects/20" {
 		t.Fatalf("Location = %q", loc)
 	}
 
@@ -137,7 +138,8 @@ func TestRenamedProjectRedirects(t *testing.T) {
 
 // A public or internal project may be read by any user, but its agents and
 // tokens only by a Developer: a non-member gets GitLab's 404s for objects
-// that exist, and 403 for writes (gitlab-behaviour.md §2).
+// that exist, and 403 for writes (GitLab's app/policies/project_policy.rb and
+// app/policies/clusters/agent_policy.rb).
 func TestPublicProjectNonMember(t *testing.T) {
 	for _, visibility := range []string{"public", "internal"} {
 		t.Run(visibility, func(t *testing.T) {

@@ -53,15 +53,6 @@ func (s *Server) setRateLimit(requests int, perSeconds int64) {
 	s.rate.window, s.rate.counts = 0, nil
 }
 
-// SetRateLimitHeadersAlways adds RateLimit-Limit, -Observed, -Remaining and -Reset to every API answer
-// while the rate-limit mode is on, as GitLab.com has done; self-managed GitLab (the default) sends them
-// only with 429.
-func (s *Server) SetRateLimitHeadersAlways(enabled bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rate.headersAlways = enabled
-}
-
 // rateLimitSetting returns the current limit, nil when off. The lock must be held.
 func (s *Server) rateLimitSetting() *RateLimit {
 	if s.rate.limit == 0 {
@@ -104,18 +95,20 @@ func (s *Server) throttle(req *apiRequest) (*response, http.Header) {
 	observed := rl.counts[u.id]
 	reset := (rl.window + 1) * rl.period
 	h := http.Header{}
+	h.Set("RateLimit-Name", throttleName)
 	// Rack::Attack reports the quota normalised to a minute, rounded up.
 	h.Set("RateLimit-Limit", strconv.FormatInt((int64(rl.limit)*60+rl.period-1)/rl.period, 10))
 	h.Set("RateLimit-Observed", strconv.FormatInt(observed, 10))
 	h.Set("RateLimit-Remaining", strconv.FormatInt(max(int64(rl.limit)-observed, 0), 10))
 	h.Set("RateLimit-Reset", strconv.FormatInt(reset, 10))
 	if observed <= int64(rl.limit) {
+		// GitLab 18.6's lib/gitlab/middleware/rack_attack_headers.rb adds RateLimit-Name, -Limit,
+		// -Observed, -Remaining and -Reset to unthrottled answers (RequestThrottleData#common_response_headers).
 		if rl.headersAlways {
 			return nil, h
 		}
 		return nil, nil
 	}
-	h.Set("RateLimit-Name", throttleName)
 	h.Set("RateLimit-ResetTime", time.Unix(reset, 0).UTC().Format(http.TimeFormat))
 	h.Set("Retry-After", strconv.FormatInt(reset-now, 10))
 	h.Set("Content-Type", "text/plain")

@@ -176,7 +176,8 @@ func TestRateLimitHeadersAlways(t *testing.T) {
 		expectStatus(t, r, 200)
 		want := map[string]string{
 			"RateLimit-Limit": "2", "RateLimit-Observed": strconv.Itoa(i + 1), "RateLimit-Remaining": wantRemaining,
-			"RateLimit-Reset": "1700000040", "RateLimit-Name": "", "Retry-After": "", "Content-Type": "application/json",
+			"RateLimit-Reset": "1700000040", "RateLimit-Name": "throttle_authenticated_api", "Retry-After": "",
+			"RateLimit-ResetTime": "", "Content-Type": "application/json",
 		}
 		for k, v := range want {
 			if got := r.header.Get(k); got != v {

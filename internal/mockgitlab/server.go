@@ -1,7 +1,8 @@
 // Package mockgitlab is an in-memory mock of the parts of the GitLab API that the provider uses:
 // cluster agents, agent tokens and agent URL configurations, plus GET /projects/:id, GET /user, GET
-// /metadata (with the agent server, KAS) and the GraphQL API's agent connections. It
-// follows the behaviour spec in shared/reference/gitlab-behaviour.md: the same check order, status codes,
+// /metadata (with the agent server, KAS) and the GraphQL API's agent connections. It answers as
+// GitLab's own source defines it (the gitlabhq files each handler names: lib/api/clusters/*.rb,
+// lib/api/helpers.rb, lib/api/api_guard.rb, the entities and models): the same check order, status codes,
 // error bodies, pagination headers and JSON shapes as GitLab.
 //
 // A Server is an http.Handler meant to be mounted at the root: the API lives under /api/v4 and test
@@ -360,7 +361,7 @@ func (s *Server) SetNow(now func() time.Time) {
 func (s *Server) AddUser(u SeedUser) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.addUser(u)
+	return s.st.AddUser(u)
 }
 
 // SetMember gives a user a role (guest, reporter, developer, maintainer, owner) in a project; the role ""

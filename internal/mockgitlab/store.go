@@ -127,7 +127,7 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 		connections: map[int64][]*agentConnection{},
 	}
 	for _, u := range seed.Users {
-		if err := st.addUser(u); err != nil {
+		if err := st.AddUser(u); err != nil {
 			return nil, err
 		}
 	}
@@ -166,8 +166,8 @@ func newStore(seed Seed, createdAt time.Time) (*store, error) {
 	return st, nil
 }
 
-// addUser adds a user after checking it against the existing ones.
-func (st *store) addUser(su SeedUser) error {
+// AddUser adds a user after checking it against the existing ones.
+func (st *store) AddUser(su SeedUser) error {
 	ids := map[int64]bool{}
 	for id := range st.users {
 		ids[id] = true

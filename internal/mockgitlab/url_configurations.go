@@ -394,9 +394,9 @@ func (s *Server) DeleteURLConfiguration(agentID int64) error {
 	return nil
 }
 
-// DeleteURLConfigurationByID deletes a URL configuration, given its own id, out of band; its agent's
+// deleteURLConfigurationByID deletes a URL configuration, given its own id, out of band; its agent's
 // is_receptive becomes false, as GitLab's after_destroy callback does.
-func (s *Server) DeleteURLConfigurationByID(configID int64) error {
+func (s *Server) deleteURLConfigurationByID(configID int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.st.urlConfigs[configID]

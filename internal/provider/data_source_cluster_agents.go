@@ -83,12 +83,7 @@ func (d *clusterAgentsDataSource) Schema(_ context.Context, _ datasource.SchemaR
 // thousands of agents. The values are built as tftypes values of the
 // schema's own types, not through the framework's reflection or attr.Value
 // layer, each of which converts every element again and costs several times
-// the time and memory (10,000 agents: 70 MiB of live heap instead of about 20).
-//
-// The provider's server does not call Read when it can answer itself (see
-// directRead): it encodes each agent's value as it arrives instead of
-// keeping them all. Read serves the framework's own server, and the tests
-// that check the two give the same answer.
+// the time and memory (see docs/benchmarks.md).
 func (d *clusterAgentsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var project types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("project"), &project)...)
@@ -102,16 +97,16 @@ func (d *clusterAgentsDataSource) Read(ctx context.Context, req datasource.ReadR
 			"its Read expects. This is a bug in the provider; please report it.")
 		return
 	}
-	var elements []tftypes.Value
-	projectID, ok := readAgentList(ctx, client, project.ValueString(), shape, func(el tftypes.Value) error {
-		elements = append(elements, el)
-		return nil
-	}, &resp.Diagnostics)
+	elements, projectID, ok := readAgentList(ctx, client, project.ValueString(), shape, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	state, err := tfValue(shape.state, shape.stateAttributes(project.ValueString(), projectID,
-		tftypes.NewValue(shape.agents, elements)))
+	state, err := tfValue(shape.state, map[string]tftypes.Value{
+		"id":             tftypes.NewValue(tftypes.String, strconv.FormatInt(projectID, 10)),
+		"project":        tftypes.NewValue(tftypes.String, project.ValueString()),
+		"project_id":     tftypes.NewValue(tftypes.Number, projectID),
+		"cluster_agents": tftypes.NewValue(shape.agents, elements),
+	})
 	if err != nil {
 		resp.Diagnostics.AddError("Building the list of agents failed",
 			fmt.Sprintf("This is a bug in the provider; please report it: %v", err))
@@ -137,25 +132,15 @@ func agentListShapeOf(stateType tftypes.Type) (agentListShape, bool) {
 		ok && ok2 && ok3 && ok4
 }
 
-// stateAttributes is the state's attributes, with the list of agents given.
-func (s agentListShape) stateAttributes(project string, projectID int64, agents tftypes.Value) map[string]tftypes.Value {
-	return map[string]tftypes.Value{
-		"id":             tftypes.NewValue(tftypes.String, strconv.FormatInt(projectID, 10)),
-		"project":        tftypes.NewValue(tftypes.String, project),
-		"project_id":     tftypes.NewValue(tftypes.Number, projectID),
-		"cluster_agents": agents,
-	}
-}
-
-// readAgentList reads every agent of project, hands the value of each to
-// add in GitLab's order, and returns the project's numeric ID. It adds an
-// error to diags and returns false when GitLab or add fails.
+// readAgentList reads every agent of project and returns their values in
+// GitLab's order and the project's numeric ID. It adds an error to diags and
+// returns false when GitLab fails.
 func readAgentList(ctx context.Context, client *gitlab.Client, project string, shape agentListShape,
-	add func(tftypes.Value) error, diags *diag.Diagnostics) (int64, bool) {
+	diags *diag.Diagnostics) ([]tftypes.Value, int64, bool) {
 	var (
+		elements  []tftypes.Value
 		projectID int64
 		projects  configProjects
-		count     int
 		buildErr  error
 	)
 	err := client.ScanAgents(ctx, project, func(page []gitlab.Agent) bool {
@@ -175,33 +160,30 @@ func readAgentList(ctx context.Context, client *gitlab.Client, project string, s
 				"is_receptive":       tftypes.NewValue(tftypes.Bool, boolOrNil(a.IsReceptive)),
 				"config_project":     cp,
 			})
-			if err == nil {
-				err = add(el)
-			}
 			if err != nil {
 				buildErr = err
 				return false
 			}
-			count++
+			elements = append(elements, el)
 		}
 		return true
 	})
 	if err != nil {
 		addError(diags, err)
-		return 0, false
+		return nil, 0, false
 	}
 	if buildErr != nil {
 		diags.AddError("Building the list of agents failed",
 			fmt.Sprintf("This is a bug in the provider; please report it: %v", buildErr))
-		return 0, false
+		return nil, 0, false
 	}
-	if count == 0 {
+	if len(elements) == 0 {
 		if projectID, err = client.ProjectID(ctx, project); err != nil {
 			addError(diags, err)
-			return 0, false
+			return nil, 0, false
 		}
 	}
-	return projectID, true
+	return elements, projectID, true
 }
 
 // configProjects builds the config_project value of each agent. All agents

@@ -13,7 +13,14 @@ import (
 // reads it: what the client found, and, for an answer that is not GitLab's,
 // where to look.
 func errorDetail(e *gitlab.Error) string {
-	return e.Detail + answerAdvice(e)
+	detail := e.Detail
+	if advice := kindAdvice(e); advice != "" {
+		detail += " " + advice
+	}
+	if settings := settingsAdvice(e.Check); settings != "" {
+		detail += " " + settings
+	}
+	return detail + answerAdvice(e)
 }
 
 // answerAdvice is notGitLabAdvice, set apart, for an error whose answer is not GitLab's, or "".

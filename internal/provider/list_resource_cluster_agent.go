@@ -52,17 +52,20 @@ func (l *clusterAgentListResource) List(ctx context.Context, req list.ListReques
 		listError(stream, diags)
 		return
 	}
-	agents, err := client.ListAgents(ctx, cfg.Project.ValueString())
+	// Pages are read until the list has its limit.
+	var matching []*gitlab.Agent
+	err := client.ScanAgents(ctx, cfg.Project.ValueString(), func(page []gitlab.Agent) bool {
+		for i := range page {
+			if strings.HasPrefix(page[i].Name, cfg.NamePrefix.ValueString()) {
+				matching = append(matching, &page[i])
+			}
+		}
+		return req.Limit <= 0 || int64(len(matching)) < req.Limit
+	})
 	if err != nil {
 		addError(&diags, err)
 		listError(stream, diags)
 		return
-	}
-	matching := make([]*gitlab.Agent, 0, len(agents))
-	for _, a := range agents {
-		if strings.HasPrefix(a.Name, cfg.NamePrefix.ValueString()) {
-			matching = append(matching, a)
-		}
 	}
 	stream.Results = listResults(ctx, req, matching, func(a *gitlab.Agent, r *list.ListResult) {
 		r.DisplayName = a.Name

@@ -212,3 +212,48 @@ func TestListResource_errors(t *testing.T) {
 		}
 	}
 }
+
+// A list stops at its limit: with limit = 1, one agent's tokens or URL
+// configurations are read, not every agent's, and no page of agents past
+// the one that holds the first match.
+func TestListResource_stopsAtTheLimit(t *testing.T) {
+	env := acctest.NewMock(t)
+	p := env.Protocol(t, acctest.MaintainerToken)
+	for i := range 5 {
+		agentID, _ := receptiveAgent(t, env, fmt.Sprintf("receptive-%d", i))
+		if _, err := env.Mock.CreateToken(agentID, "agentk", "", acctest.MaintainerUserID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 250 { // listed after the others: GitLab lists agents by name
+		if _, err := env.Mock.CreateAgent(acctest.ProjectID, fmt.Sprintf("z-%03d", i), acctest.MaintainerUserID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ typeName, fetched string }{
+		{"gitlabagent_cluster_agent_token", "/api/v4/projects/*/cluster_agents/*/tokens"},
+		{"gitlabagent_cluster_agent_url_configuration", "/api/v4/projects/*/cluster_agents/*/url_configurations"},
+	} {
+		env.Mock.ResetRequests()
+		results := p.List(c.typeName, map[string]tftypes.Value{"project": str(acctest.ProjectPath)}, false, 1)
+		if e := listErrors(results); e != "" {
+			t.Fatal(e)
+		}
+		if len(results) != 1 {
+			t.Errorf("%s with limit 1: %d results", c.typeName, len(results))
+		}
+		if n := env.Mock.CountRequests("GET", c.fetched); n != 1 {
+			t.Errorf("%s with limit 1: %d agents were asked, want 1", c.typeName, n)
+		}
+	}
+	env.Mock.ResetRequests()
+	results := p.List("gitlabagent_cluster_agent", map[string]tftypes.Value{"project": str(acctest.ProjectPath)}, false, 1)
+	if len(results) != 1 {
+		t.Errorf("agents with limit 1: %d results", len(results))
+	}
+	// 255 agents are three pages of 100; the first holds the result. Pages
+	// are asked for several at a time, but not all of them.
+	if n := env.Mock.CountRequests("GET", "/api/v4/projects/*/cluster_agents"); n >= 3 {
+		t.Errorf("agents with limit 1: %d pages read, want fewer than all 3", n)
+	}
+}

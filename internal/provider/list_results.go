@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -82,8 +83,9 @@ type underAgent[T any] struct {
 
 // listUnderAgents reads a list's configuration (agentListConfig) and collects
 // what fetch finds under the agent the list is for or, without agent_id,
-// under every agent of the project that keep keeps (nil: all). On an error it
-// ends the stream with it and returns false.
+// under every agent of the project that keep keeps (nil: all), agent after
+// agent until it has the list's limit. On an error it ends the stream with
+// it and returns false.
 func listUnderAgents[T any](ctx context.Context, req list.ListRequest, stream *list.ListResultsStream,
 	clientOf func(*diag.Diagnostics) *gitlab.Client, keep func(*gitlab.Agent) bool,
 	fetch func(client *gitlab.Client, project string, agentID int64) ([]T, error),
@@ -101,16 +103,22 @@ func listUnderAgents[T any](ctx context.Context, req list.ListRequest, stream *l
 		for _, item := range items {
 			found = append(found, underAgent[T]{projectID: projectID, item: item})
 		}
+		if err == nil && req.Limit > 0 && int64(len(found)) >= req.Limit {
+			return errListFull
+		}
 		return err
 	}
 	err := forEachListedAgent(ctx, client, cfg, keep, collect)
-	if err != nil {
+	if err != nil && !errors.Is(err, errListFull) {
 		addError(&diags, err)
 		listError(stream, diags)
 		return nil, false
 	}
 	return found, true
 }
+
+// errListFull stops a list that has found as many objects as asked for.
+var errListFull = errors.New("the list has its limit")
 
 // forEachListedAgent calls each with the project ID and the ID of the agent
 // the list is for or, without agent_id, of every agent of the project that

@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,49 +10,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-exec/tfexec"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/acctest"
-	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/provider"
 )
 
 // loadEnv names the environment variable that runs the load tests: they
 // take about a minute and run in CI (.ci/run sets it).
 const loadEnv = "TF_ACC_LOAD"
 
-// serveProvider serves the provider in process for a terraform run of the
-// test's own and returns how to reattach to it.
+// serveProvider serves the provider in process, through the server main
+// serves (see acctest.ServeInProcess), for a terraform run of the test's own
+// and returns how to reattach to it.
 func serveProvider(t *testing.T) tfexec.ReattachInfo {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	reattach := make(chan *plugin.ReattachConfig)
-	closed := make(chan struct{})
-	go func() {
-		err := tf6server.Serve("registry.terraform.io/hashicorp/gitlabagent",
-			providerserver.NewProtocol6(provider.New("test")()), tf6server.WithDebug(ctx, reattach, closed),
-			tf6server.WithGoPluginLogger(hclog.NewNullLogger()), tf6server.WithLoggingSink(t))
-		if err != nil {
-			t.Errorf("serving the provider: %v", err)
-		}
-	}()
-	var cfg *plugin.ReattachConfig
-	select {
-	case cfg = <-reattach:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the provider server did not start")
+	var info tfexec.ReattachInfo
+	if err := json.Unmarshal([]byte(acctest.ServeInProcess(t)), &info); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		<-closed
-	})
-	return tfexec.ReattachInfo{"registry.terraform.io/hashicorp/gitlabagent": {
-		Protocol: string(cfg.Protocol), ProtocolVersion: cfg.ProtocolVersion, Pid: cfg.Pid, Test: true,
-		Addr: tfexec.ReattachConfigAddr{Network: cfg.Addr.Network(), String: cfg.Addr.String()},
-	}}
+	return info
 }
 
 // A steady rate limit below the parallelism fails nothing: 160 agents at
@@ -66,6 +43,15 @@ func TestAccLoad_rateLimitedApply(t *testing.T) {
 			env := acctest.New(t)
 			dir := t.TempDir()
 			var hcl strings.Builder
+			fmt.Fprintf(&hcl, `
+terraform {
+  required_providers {
+    gitlabagent = {
+      source = "%s/gitlabagent/gitlabagent"
+    }
+  }
+}
+`, acctest.ProviderHost())
 			hcl.WriteString(env.Config(""))
 			fmt.Fprintf(&hcl, `
 resource "gitlabagent_cluster_agent" "load" {
@@ -91,19 +77,32 @@ resource "gitlabagent_cluster_agent" "load" {
 			if err := tf.Apply(ctx, reattach, tfexec.Parallelism(20)); err != nil {
 				t.Fatalf("terraform apply -parallelism=20 under %d requests/s: %v", perSecond, err)
 			}
-			t.Logf("160 creates under %d requests/s took %v (floor %v)", perSecond, time.Since(start),
-				time.Duration(160/perSecond)*time.Second)
+			t.Logf("160 creates under %d requests/s took %v", perSecond, time.Since(start))
 			if n := len(env.Mock.Agents(acctest.ProjectID)); n != 160 {
 				t.Errorf("%d agents, want 160", n)
 			}
 			throttled := 0
+			var first, last time.Time
 			for _, r := range env.Mock.Requests() {
+				if r.At.Before(start) {
+					continue
+				}
+				if first.IsZero() {
+					first = r.At
+				}
+				last = r.At
 				if r.Status == 429 {
 					throttled++
 				}
 			}
 			if throttled == 0 {
 				t.Error("no request was throttled: the test did not exercise the rate limit")
+			}
+			// The requests go at GitLab's rate: first to last within 5 % of N/rate.
+			floor := 160 * time.Second / time.Duration(perSecond)
+			t.Logf("requests first to last: %v, %d answered 429", last.Sub(first), throttled)
+			if took := last.Sub(first); took > floor*105/100 {
+				t.Errorf("the requests took %v from first to last, more than 5 %% above N/rate = %v", took, floor)
 			}
 			env.Mock.SetRateLimit(0, 0)
 			if err := tf.Destroy(ctx, reattach, tfexec.Parallelism(20), tfexec.Refresh(false)); err != nil {

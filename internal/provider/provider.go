@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -47,8 +46,6 @@ func NewWithClock(version string, now func() time.Time) func() provider.Provider
 type gitlabAgentProvider struct {
 	version string
 	now     func() time.Time
-	// configured is what Configure last handed out (see handOut).
-	configured atomic.Pointer[providerData]
 	// openTokens are the Kubernetes access tokens opened and not closed yet (see Shutdown).
 	openTokens *openTokens
 }
@@ -126,8 +123,9 @@ func (p *gitlabAgentProvider) Schema(_ context.Context, _ provider.SchemaRequest
 				MarkdownDescription: "How many times a request is retried after a server error or a dropped " +
 					"connection: reads and deletes only, a create is never repeated blindly. Default `5`; `0` " +
 					"disables retries. A `429 Too Many Requests` is not counted: the provider waits as GitLab asks " +
-					"(`Retry-After`, else `RateLimit-Reset`), up to 10 minutes per request, and from then on paces " +
-					"every request of the run at GitLab's announced rate; with `0` it is not waited out either.",
+					"(`Retry-After`, else `RateLimit-Reset`), for 10 minutes at most after a request's first 429, " +
+					"and once GitLab shows its window used up, paces every request of the run at GitLab's announced " +
+					"rate; with `0` it is not waited out either.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
@@ -210,7 +208,7 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	}
 	client, err := gitlab.New(conf)
 	if err != nil {
-		resp.Diagnostics.AddError("Invalid GitLab provider configuration", err.Error())
+		addConfigError(&resp.Diagnostics, err)
 		return
 	}
 	if cfg.EarlyAuthCheck.ValueBool() {
@@ -222,10 +220,8 @@ func (p *gitlabAgentProvider) Configure(ctx context.Context, req provider.Config
 	p.handOut(resp, &providerData{client: client, now: p.now, openTokens: p.openTokens})
 }
 
-// handOut gives data to every resource, data source, list resource and ephemeral resource, and
-// to the server's own data source reads (see directRead).
+// handOut gives data to every resource, data source, list resource and ephemeral resource.
 func (p *gitlabAgentProvider) handOut(resp *provider.ConfigureResponse, data *providerData) {
-	p.configured.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.ListResourceData = data

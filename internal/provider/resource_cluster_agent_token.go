@@ -236,9 +236,7 @@ func rotationTriggersChanged(ctx context.Context, req planmodifier.MapRequest, r
 		return
 	}
 	if req.StateValue.IsNull() && req.Private != nil {
-		imported, diags := req.Private.GetKey(ctx, importedKey)
-		resp.Diagnostics.Append(diags...)
-		if len(imported) > 0 {
+		if imported := privateKey(ctx, req.Private, importedKey, &resp.Diagnostics); len(imported) > 0 {
 			return
 		}
 	}
@@ -260,8 +258,10 @@ func (r *clusterAgentTokenResource) ModifyPlan(ctx context.Context, req resource
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	checked, diags := req.Private.GetKey(ctx, checkedAtKey)
-	resp.Diagnostics.Append(diags...)
+	checked := privateKey(ctx, req.Private, checkedAtKey, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	var recorded string
 	_ = json.Unmarshal(checked, &recorded)
 	checkedAt, err := time.Parse(time.RFC3339Nano, recorded)
@@ -381,8 +381,7 @@ func (r *clusterAgentTokenResource) Read(ctx context.Context, req resource.ReadR
 	state.ID = types.StringValue(stateID(projectID, token.AgentID, token.ID))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	r.recordCheck(ctx, resp.Private, &resp.Diagnostics)
-	if imported, diags := req.Private.GetKey(ctx, importedKey); len(imported) > 0 && afterImport {
-		resp.Diagnostics.Append(diags...)
+	if imported := privateKey(ctx, req.Private, importedKey, &resp.Diagnostics); len(imported) > 0 && afterImport {
 		next := []byte(`"refreshed"`)
 		if string(imported) != "true" {
 			next = nil
@@ -449,4 +448,17 @@ func importedTokenWarning(tokenID int64) diag.Diagnostics {
 			"-replace=<address of this resource>`: that mints a fresh token and revokes this one, after which every "+
 			"cluster (and anything else) using the old token must be given the new one.", tokenID))
 	return diags
+}
+
+// privateState is what a request's private state offers to read.
+type privateState interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+// privateKey reads key of the resource's private state, adding to diags
+// whatever reading it reports.
+func privateKey(ctx context.Context, private privateState, key string, diags *diag.Diagnostics) []byte {
+	value, d := private.GetKey(ctx, key)
+	diags.Append(d...)
+	return value
 }

@@ -471,8 +471,8 @@ func TestAccClusterAgentToken_limitListsTheBlockingTokens(t *testing.T) {
 				fmt.Sprintf(`Agent %d already has 2 active tokens`, agentID),
 				fmt.Sprintf(`token_id %d \("cluster-eu"\), created \S+ by user 2, last used 2025-02-03T04:05:06Z`, first.ID),
 				fmt.Sprintf(`token_id %d \("cluster-us"\), created \S+ by user 2, never used`, second.ID),
-				`Nothing was created or revoked`, `gitlabagent_cluster_agent_token`,
-				`Operate > Kubernetes clusters`, `create_before_destroy`),
+				`Nothing was created or revoked`, `Operate > Kubernetes clusters`,
+				`gitlabagent_cluster_agent_token`, `create_before_destroy`),
 		}},
 	})
 	// GitLab enforces the limit: one POST, refused, and the tokens listed

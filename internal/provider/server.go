@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -13,12 +14,11 @@ import (
 // NewServer returns the factory of the protocol 6 server of p (see New):
 // the plugin framework's server, with each resource and data source
 // request's context released once the request has been served (see
-// releasingServer), and gitlabagent_cluster_agents read without the
-// framework's copies of its state (see directRead). main serves it and the
-// acceptance tests run it.
+// releasingServer). main serves it and every test that runs Terraform runs
+// it.
 func NewServer(p provider.Provider) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
-		return releaseRequestContexts(providerserver.NewProtocol6(p)(), p)
+		return releaseRequestContexts(providerserver.NewProtocol6(p)())
 	}
 }
 
@@ -35,9 +35,9 @@ type frameworkServer interface {
 // releasingServer works around a leak in terraform-plugin-framework (seen in
 // v1.19.0): its server keeps the cancel function of every request's context
 // in a slice that only StopProvider empties, so every request's context, and
-// all that its values hold (loggers with their fields, gRPC stream state:
-// about 12 KB a request), stays reachable while the provider runs. A plan of
-// 1,000 resources kept about 60 MB that way.
+// all that its values hold (loggers with their fields, gRPC stream state),
+// stays reachable while the provider runs (upstream/terraform-plugin-framework-request-contexts.md;
+// the figures are in docs/benchmarks.md).
 //
 // The framework is handed a context that stands for the request's context
 // while the request is served, and lets go of it afterwards, so that what the
@@ -50,18 +50,20 @@ type frameworkServer interface {
 // the others are few per process or return streams that outlive the call.
 type releasingServer struct {
 	frameworkServer
-	// provider is the provider the framework serves, when it is this one.
-	provider *gitlabAgentProvider
 }
 
-// releaseRequestContexts wraps s, the framework's server of p.
-func releaseRequestContexts(s tfprotov6.ProviderServer, p provider.Provider) tfprotov6.ProviderServer {
+// releaseRequestContexts wraps s, the framework's server. It panics when s
+// lacks one of the interfaces frameworkServer names: serving it unwrapped
+// would bring the leak back, and wrapping it would hide what it does not
+// implement; a test of the module's framework version fails first
+// (TestServerCoversTheFrameworkServer).
+func releaseRequestContexts(s tfprotov6.ProviderServer) tfprotov6.ProviderServer {
 	full, ok := s.(frameworkServer)
 	if !ok {
-		return s
+		panic(fmt.Sprintf("the plugin framework's server (%T) no longer implements every interface releasingServer "+
+			"wraps: update frameworkServer in internal/provider/server.go", s))
 	}
-	ours, _ := p.(*gitlabAgentProvider)
-	return releasingServer{frameworkServer: full, provider: ours}
+	return releasingServer{frameworkServer: full}
 }
 
 // serve calls the framework with a context it keeps only while the request is served.
@@ -108,9 +110,6 @@ func (s releasingServer) ValidateDataResourceConfig(ctx context.Context, req *tf
 }
 
 func (s releasingServer) ReadDataSource(ctx context.Context, req *tfprotov6.ReadDataSourceRequest) (*tfprotov6.ReadDataSourceResponse, error) {
-	if resp, ok := s.directRead(ctx, req); ok {
-		return resp, nil
-	}
 	return serve(ctx, req, s.frameworkServer.ReadDataSource)
 }
 

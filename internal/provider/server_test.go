@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
@@ -60,6 +61,45 @@ func TestServerLetsGoOfServedRequestContexts(t *testing.T) {
 		t.Errorf("the framework's server kept only %d of %d request contexts: it no longer leaks them, "+
 			"so releasingServer (server.go) is not needed any more", kept, n)
 	}
+}
+
+// The server the provider ships hides nothing of the framework's: every
+// exported method of the framework's server (protocol 6 RPCs, optional
+// ones included) and every method of tfprotov6.ProviderServer is a method of
+// it. After a framework upgrade that adds an RPC, this fails until
+// frameworkServer names it.
+func TestServerCoversTheFrameworkServer(t *testing.T) {
+	t.Parallel()
+	framework := reflect.TypeOf(providerserver.NewProtocol6(New("test")())())
+	ours := reflect.TypeOf(NewServer(New("test")())())
+	if ours != reflect.TypeOf(releasingServer{}) {
+		t.Fatalf("NewServer serves %v, want releasingServer", ours)
+	}
+	protocol := reflect.TypeFor[tfprotov6.ProviderServer]()
+	for _, typ := range []reflect.Type{framework, protocol} {
+		for i := range typ.NumMethod() {
+			m := typ.Method(i)
+			if _, ok := ours.MethodByName(m.Name); !ok {
+				t.Errorf("%v has %s, the provider's server does not: add its interface to frameworkServer", typ, m.Name)
+			}
+		}
+	}
+	if framework.NumMethod() == 0 || ours.NumMethod() < framework.NumMethod() {
+		t.Errorf("the framework's server has %d methods, the provider's %d", framework.NumMethod(), ours.NumMethod())
+	}
+}
+
+// A server lacking one of the interfaces frameworkServer names is not
+// served unwrapped (the leak back) nor wrapped (hiding what it lacks).
+func TestServerRefusesAFrameworkServerItCannotCover(t *testing.T) {
+	t.Parallel()
+	type protocolOnly struct{ tfprotov6.ProviderServer }
+	defer func() {
+		if recover() == nil {
+			t.Error("releaseRequestContexts wrapped a server without the optional protocol interfaces")
+		}
+	}()
+	releaseRequestContexts(protocolOnly{providerserver.NewProtocol6(New("test")())()})
 }
 
 func TestRequestContextIsTheRequestsUntilReleased(t *testing.T) {

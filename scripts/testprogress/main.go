@@ -1,5 +1,7 @@
-// Command testprogress turns `go test -json` into one line per test as it
-// finishes, with the output of failed tests only, and a summary:
+// Command testprogress turns `go test -json` into a line per test as it
+// starts and as it ends (passed, failed with its output, or skipped with
+// why), a line per package, and a summary that names the failed and the
+// skipped tests:
 //
 //	go test -json ./... | go run ./scripts/testprogress
 //
@@ -40,7 +42,7 @@ type progress struct {
 	finished map[string]bool             // packages with a result
 	passed   int
 	failed   []string
-	skipped  int
+	skipped  []string
 	pkgFail  int
 }
 
@@ -73,8 +75,11 @@ func run(in io.Reader, out io.Writer, now func() time.Time) int {
 		fmt.Fprintf(out, "FAIL  %s: no result (go test stopped?)\n", p.short(pkg))
 		p.pkgFail++
 	}
-	fmt.Fprintf(out, "\n%d passed, %d failed, %d skipped in %s\n", p.passed, len(p.failed), p.skipped,
+	fmt.Fprintf(out, "\n%d passed, %d failed, %d skipped in %s\n", p.passed, len(p.failed), len(p.skipped),
 		now().Sub(start).Round(100*time.Millisecond))
+	if len(p.skipped) > 0 {
+		fmt.Fprintf(out, "skipped:\n  %s\n", strings.Join(p.skipped, "\n  "))
+	}
 	if len(p.failed) > 0 {
 		fmt.Fprintf(out, "failed:\n  %s\n", strings.Join(p.failed, "\n  "))
 	}
@@ -145,12 +150,19 @@ func (p *progress) handle(e event) {
 		p.buffer(e.Package, e.Test).WriteString(e.Output)
 	case strings.Contains(e.Test, "/"):
 		// Subtests are reported with their top-level test.
+	case e.Action == "run":
+		fmt.Fprintf(p.out, "RUN   %s %s\n", pkg, e.Test)
 	case e.Action == "pass":
 		p.passed++
 		fmt.Fprintf(p.out, "PASS  %s %s (%.2fs)\n", pkg, e.Test, e.Elapsed)
 		delete(p.output, e.Package+" "+e.Test)
 	case e.Action == "skip":
-		p.skipped++
+		name := pkg + " " + e.Test
+		if why := skipReason(p.buffer(e.Package, e.Test).String()); why != "" {
+			name += ": " + why
+		}
+		p.skipped = append(p.skipped, name)
+		fmt.Fprintf(p.out, "SKIP  %s\n", name)
 		delete(p.output, e.Package+" "+e.Test)
 	case e.Action == "fail":
 		p.failed = append(p.failed, pkg+" "+e.Test)
@@ -158,6 +170,24 @@ func (p *progress) handle(e event) {
 		fmt.Fprint(p.out, indent(p.buffer(e.Package, e.Test).String()))
 		delete(p.output, e.Package+" "+e.Test)
 	}
+}
+
+// skipReason is the message a skipped test gave (t.Skip's), from its
+// output: the last line that is not one of go test's own, without the file
+// and line it names.
+func skipReason(output string) string {
+	lines := strings.Split(strings.TrimRight(output, "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		line := strings.TrimSpace(lines[i])
+		if line == "" || strings.HasPrefix(line, "=== ") || strings.HasPrefix(line, "--- ") {
+			continue
+		}
+		if file, msg, ok := strings.Cut(line, ": "); ok && strings.Contains(file, ".go:") {
+			return msg
+		}
+		return line
+	}
+	return ""
 }
 
 // moduleOf guesses the module path from a package path: everything up to a

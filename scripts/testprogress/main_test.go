@@ -29,6 +29,10 @@ func TestPassingRun(t *testing.T) {
 		`{"Action":"output","Package":"example.com/m/internal/a","Test":"TestOne/sub","Output":"noise\n"}`,
 		`{"Action":"pass","Package":"example.com/m/internal/a","Test":"TestOne/sub","Elapsed":0.1}`,
 		`{"Action":"pass","Package":"example.com/m/internal/a","Test":"TestOne","Elapsed":1.5}`,
+		`{"Action":"run","Package":"example.com/m/internal/a","Test":"TestTwo"}`,
+		`{"Action":"output","Package":"example.com/m/internal/a","Test":"TestTwo","Output":"=== RUN   TestTwo\n"}`,
+		`{"Action":"output","Package":"example.com/m/internal/a","Test":"TestTwo","Output":"    load_test.go:38: set TF_ACC_LOAD=1 to run the load tests\n"}`,
+		`{"Action":"output","Package":"example.com/m/internal/a","Test":"TestTwo","Output":"--- SKIP: TestTwo (0.00s)\n"}`,
 		`{"Action":"skip","Package":"example.com/m/internal/a","Test":"TestTwo","Elapsed":0}`,
 		`{"Action":"pass","Package":"example.com/m/internal/a","Elapsed":2.25}`,
 		`{"Action":"start","Package":"example.com/m/internal/b"}`,
@@ -38,14 +42,22 @@ func TestPassingRun(t *testing.T) {
 		t.Errorf("exit code %d, want 0", code)
 	}
 	for _, want := range []string{
+		"RUN   internal/a TestOne\n",
 		"PASS  internal/a TestOne (1.50s)\n",
+		"RUN   internal/a TestTwo\n",
+		"SKIP  internal/a TestTwo: set TF_ACC_LOAD=1 to run the load tests\n",
 		"ok    internal/a (2.2s)\n",
 		"-     internal/b: no tests\n",
 		"1 passed, 0 failed, 1 skipped in 1s\n",
+		"skipped:\n  internal/a TestTwo: set TF_ACC_LOAD=1 to run the load tests\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// A test is shown as it starts, before it ends.
+	if strings.Index(out, "RUN   internal/a TestOne") > strings.Index(out, "PASS  internal/a TestOne") {
+		t.Errorf("TestOne shown as it started after it ended:\n%s", out)
 	}
 	if strings.Contains(out, "noise") || strings.Contains(out, "TestOne/sub") {
 		t.Errorf("a passing test's output or subtests are shown:\n%s", out)

@@ -7,10 +7,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,5 +135,57 @@ func TestRunWithSeedFile(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// `make mock` stopped by SIGTERM (as a supervisor or `kill` stops it) stops
+// the mock too: nothing is left answering on its port.
+func TestMakeMockStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the mock with make")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make on PATH")
+	}
+	cmd := exec.Command("make", "-s", "mock")
+	cmd.Dir = filepath.Join("..", "..", "..", "..")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Whatever happens, nothing of the test outlives it.
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatal("make mock printed nothing")
+	}
+	base := lines.Text()
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	if resp, err := http.Get(base + "/version"); err != nil {
+		t.Fatalf("the mock at %s does not answer: %v", base, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	client := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := client.Get(base + "/version")
+		if err != nil {
+			return // gone
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("the mock still answers at %s after make mock was stopped by SIGTERM", base)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

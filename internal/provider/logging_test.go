@@ -1,4 +1,4 @@
-package main
+package provider
 
 import (
 	"maps"
@@ -35,9 +35,9 @@ func TestQuietLogSettings(t *testing.T) {
 		{name: "debug mode", env: base, debug: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := quietLogSettings(tc.env, tc.debug)
+			got := QuietLogSettings(tc.env, tc.debug)
 			if !maps.Equal(got, tc.want) {
-				t.Errorf("quietLogSettings = %v, want %v", got, tc.want)
+				t.Errorf("QuietLogSettings = %v, want %v", got, tc.want)
 			}
 		})
 	}
