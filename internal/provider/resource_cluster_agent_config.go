@@ -470,13 +470,11 @@ func (r *clusterAgentConfigResource) Read(ctx context.Context, req resource.Read
 	}
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
-	repo, err := client.Repository(ctx, apiProject(state.Project, state.ProjectID))
-	if err != nil {
+	repo, filePath, f, err := currentConfigFile(ctx, client, &state)
+	if repo == nil {
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	filePath := agentConfigPath(state.AgentName.ValueString())
-	f, err := client.GetRepositoryFile(ctx, repo.ProjectID, filePath, repo.DefaultBranch)
 	if gitlab.IsNotFound(err) {
 		resp.Diagnostics.AddWarning("Agent configuration file no longer exists",
 			fmt.Sprintf("%s is not on branch %q of project %q any more, so it is removed from state and the next plan "+
@@ -492,6 +490,18 @@ func (r *clusterAgentConfigResource) Read(ctx context.Context, req resource.Read
 	fileIntoModel(ctx, &state, f.Content)
 	fileToState(&state, repo, f)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// currentConfigFile reads the project's default branch and the agent's configuration file on it as they
+// are in GitLab now. repo is nil when the project could not be read; otherwise err is the file's read.
+func currentConfigFile(ctx context.Context, client *gitlab.Client, state *clusterAgentConfigModel) (*gitlab.ProjectRepository, string, *gitlab.RepositoryFile, error) {
+	repo, err := client.Repository(ctx, apiProject(state.Project, state.ProjectID))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	filePath := agentConfigPath(state.AgentName.ValueString())
+	f, err := client.GetRepositoryFile(ctx, repo.ProjectID, filePath, repo.DefaultBranch)
+	return repo, filePath, f, err
 }
 
 // fileIntoModel makes the model say what the file says. A file that means what the model means leaves
@@ -654,13 +664,11 @@ func (r *clusterAgentConfigResource) Delete(ctx context.Context, req resource.De
 	}
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
 	defer cancel()
-	repo, err := client.Repository(ctx, apiProject(state.Project, state.ProjectID))
-	if err != nil {
+	repo, filePath, f, err := currentConfigFile(ctx, client, &state)
+	if repo == nil {
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	filePath := agentConfigPath(state.AgentName.ValueString())
-	f, err := client.GetRepositoryFile(ctx, repo.ProjectID, filePath, repo.DefaultBranch)
 	if gitlab.IsNotFound(err) {
 		return
 	}
