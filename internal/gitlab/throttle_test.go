@@ -83,11 +83,21 @@ func TestLone429DelaysOnlyItsOwnRequest(t *testing.T) {
 // One answer in ten a 429 while GitLab takes the others (a proxy, another
 // client of the same user): nothing holds the run or paces it, each refused
 // request only waits its own Retry-After.
+//
+// Five requests at a time, so that between two 429s GitLab takes at least
+// five requests sent after the first refused one (at most four others were
+// on their way when it was sent), and each 429 answered 100 ms late, so that
+// the client has seen one of those five taken before it sees the next 429,
+// however busy the machine; they count whether the client sees them before
+// or after the first 429. Ten at a time, every tenth answer a 429 could be
+// GitLab's window used up as far as the client can tell: the nine others on
+// their way when the first refused one was sent, then the next one refused.
 func TestRandom429sNeitherHoldNorPaceTheRun(t *testing.T) {
 	t.Parallel()
 	var answers atomic.Int32
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if answers.Add(1)%10 == 0 {
+			time.Sleep(100 * time.Millisecond)
 			w.Header().Set("RateLimit-Limit", "60")
 			w.Header().Set("RateLimit-Observed", "61")
 			w.Header().Set("RateLimit-Remaining", "0")
@@ -100,9 +110,9 @@ func TestRandom429sNeitherHoldNorPaceTheRun(t *testing.T) {
 	}))
 	c := newTestClient(t, srv.URL, 3)
 	var wg sync.WaitGroup
-	for range 10 {
+	for range 5 {
 		wg.Go(func() {
-			for range 20 {
+			for range 40 {
 				if _, err := c.GetAgent(context.Background(), "1", 42); err != nil {
 					t.Error(err)
 					return

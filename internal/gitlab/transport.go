@@ -60,9 +60,10 @@ func (e *droppedError) Unwrap() error { return e.err }
 //     over (see backoff). A lone 429 (another client of the same user took
 //     the quota, a proxy refused one request) delays nothing else.
 //   - A second 429 within that wait, for a request sent after the first
-//     refused one, and with no request sent after the first refused one
-//     answered otherwise in between, shows that the window's quota is used
-//     up: every request
+//     refused one, while no request sent after the first refused one has
+//     been answered otherwise (seen before or after the first 429: answers
+//     to concurrent requests come in out of order), shows that the window's
+//     quota is used up: every request
 //     then holds until the window ends, and from then on takes a token from a
 //     bucket filled at GitLab's announced rate, one token at a time (burst
 //     1). The first token of the bucket is half an interval into an interval
@@ -84,7 +85,7 @@ type throttle struct {
 	holdUntil time.Time     // no request starts before this: GitLab's window is used up
 	refused   time.Time     // when the request of the latest lone 429 was sent
 	waitUntil time.Time     // and when its wait ends
-	accepted  bool          // whether GitLab has since answered a request sent after it
+	taken     time.Time     // when the latest request GitLab answered otherwise was sent
 	pace      *rate.Limiter // GitLab's rate, once a 429 is confirmed; nil before
 	paceGen   int           // how many times pace was started
 }
@@ -183,8 +184,10 @@ func (t *throttle) observe(resp *http.Response, sent, now time.Time, attempt int
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if resp.StatusCode != http.StatusTooManyRequests {
-		if sent.After(t.refused) && now.Before(t.waitUntil) {
-			t.accepted = true
+		// Whenever the client sees it: an answer to a request sent after
+		// the lone 429's may come in before the 429 itself.
+		if sent.After(t.taken) {
+			t.taken = sent
 		}
 		if h.Get("RateLimit-Remaining") != "0" {
 			return 0
@@ -197,12 +200,12 @@ func (t *throttle) observe(resp *http.Response, sent, now time.Time, attempt int
 	}
 	wait := backoff(minRateLimitWait, 0, attempt, resp)
 	until := now.Add(wait)
-	if !now.Before(t.waitUntil) || !sent.After(t.refused) || t.accepted {
+	if !now.Before(t.waitUntil) || !sent.After(t.refused) || t.taken.After(t.refused) {
 		// A lone 429, or one of a request sent before the lone one, or
 		// one after GitLab took a request sent after the lone one: the
 		// window was not used up then.
 		if !now.Before(t.waitUntil) {
-			t.refused, t.waitUntil, t.accepted = sent, until, false
+			t.refused, t.waitUntil = sent, until
 		}
 		return wait
 	}
