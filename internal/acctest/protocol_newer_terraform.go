@@ -107,6 +107,15 @@ func (p *Protocol) ImportByIdentityOf(typeName string, ids map[string]any) (tfty
 
 func (p *Protocol) importIdentity(typeName string, identity *tfprotov6.ResourceIdentityData) (tftypes.Value, []byte, map[string]int64, []*tfprotov6.Diagnostic) {
 	p.t.Helper()
+	state, private, imported, diags := p.importByIdentity(typeName, identity)
+	return state, private, p.IdentityIDs(typeName, imported), diags
+}
+
+// importByIdentity imports typeName by identity through the protocol and
+// returns the imported state (null when nothing was imported), its private
+// data and its identity.
+func (p *Protocol) importByIdentity(typeName string, identity *tfprotov6.ResourceIdentityData) (tftypes.Value, []byte, *tfprotov6.ResourceIdentityData, []*tfprotov6.Diagnostic) {
+	p.t.Helper()
 	resp, err := p.server.ImportResourceState(context.Background(), &tfprotov6.ImportResourceStateRequest{
 		TypeName: typeName,
 		Identity: identity,
@@ -118,7 +127,7 @@ func (p *Protocol) importIdentity(typeName string, identity *tfprotov6.ResourceI
 		return tftypes.NewValue(p.schema(typeName).ValueType(), nil), nil, nil, resp.Diagnostics
 	}
 	r := resp.ImportedResources[0]
-	return p.unmarshal(typeName, r.State), r.Private, p.IdentityIDs(typeName, r.Identity), resp.Diagnostics
+	return p.unmarshal(typeName, r.State), r.Private, r.Identity, resp.Diagnostics
 }
 
 // ReadIdentity refreshes a resource given its identity, as Terraform 1.12

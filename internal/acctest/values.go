@@ -37,7 +37,8 @@ func (p *Protocol) ValidateResourceConfig(typeName string, config map[string]any
 var Unknown = struct{ unknown bool }{true}
 
 // Value builds a value of type t from plain Go values: map[string]any for objects (absent attributes
-// are null), []any for lists, string, bool, int for numbers, nil for null, Unknown for unknown.
+// are null), []any for lists, string, bool, int or float64 (or *big.Float) for numbers, nil for null, Unknown for
+// unknown.
 func Value(t tftypes.Type, v any) tftypes.Value {
 	if v == nil {
 		return tftypes.NewValue(t, nil)
@@ -62,7 +63,12 @@ func Value(t tftypes.Type, v any) tftypes.Value {
 		}
 		return tftypes.NewValue(t, elems)
 	case t.Is(tftypes.Number):
-		return tftypes.NewValue(t, big.NewFloat(float64(v.(int))))
+		switch n := v.(type) {
+		case int:
+			return tftypes.NewValue(t, big.NewFloat(float64(n)))
+		case float64:
+			return tftypes.NewValue(t, big.NewFloat(n))
+		}
 	}
 	return tftypes.NewValue(t, v)
 }
@@ -91,18 +97,8 @@ func (p *Protocol) identityValue(typeName string, identity *tfprotov6.ResourceId
 // given as plain Go values; it returns the identity as a value.
 func (p *Protocol) ImportByIdentityValues(typeName string, identity map[string]any) (tftypes.Value, []byte, tftypes.Value, []*tfprotov6.Diagnostic) {
 	p.t.Helper()
-	resp, err := p.server.ImportResourceState(context.Background(), &tfprotov6.ImportResourceStateRequest{
-		TypeName: typeName,
-		Identity: p.identityData(typeName, identity),
-	})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if len(resp.ImportedResources) != 1 {
-		return tftypes.NewValue(p.schema(typeName).ValueType(), nil), nil, p.identityValue(typeName, nil), resp.Diagnostics
-	}
-	r := resp.ImportedResources[0]
-	return p.unmarshal(typeName, r.State), r.Private, p.identityValue(typeName, r.Identity), resp.Diagnostics
+	state, private, imported, diags := p.importByIdentity(typeName, p.identityData(typeName, identity))
+	return state, private, p.identityValue(typeName, imported), diags
 }
 
 // ReadIdentityValues is ReadIdentity for identities given as plain Go values (nil: none); it returns
