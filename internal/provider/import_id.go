@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -55,9 +56,7 @@ func identityImportIDs(_ context.Context, req resource.ImportStateRequest, resp 
 	for i, name := range append([]string{"project_id"}, names...) {
 		id, problem := identityID(attrs[name])
 		if problem != "" {
-			resp.Diagnostics.AddError("Invalid import identity",
-				fmt.Sprintf("The identity's %s is %s: it must be a GitLab ID, a whole number from 1 to %d known "+
-					"at plan time, e.g. identity = { %s }.", name, problem, int64(math.MaxInt64), identityExample(names)))
+			addIdentityIDError(&resp.Diagnostics, name, problem, identityExample(names))
 			return "", nil
 		}
 		if i == 0 {
@@ -67,6 +66,14 @@ func identityImportIDs(_ context.Context, req resource.ImportStateRequest, resp 
 		}
 	}
 	return strconv.FormatInt(projectID, 10), ids
+}
+
+// addIdentityIDError says that the identity's attribute name is not a GitLab
+// ID but problem (see identityID), with an example identity.
+func addIdentityIDError(diags *diag.Diagnostics, name, problem, example string) {
+	diags.AddError("Invalid import identity",
+		fmt.Sprintf("The identity's %s is %s: it must be a GitLab ID, a whole number from 1 to %d known "+
+			"at plan time, e.g. identity = { %s }.", name, problem, int64(math.MaxInt64), example))
 }
 
 // identityID reads one identity attribute as a GitLab ID, or says what it is

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/gitlabagent/terraform-provider-gitlabagent/internal/gitlab"
 )
@@ -694,19 +695,30 @@ func (r *clusterAgentConfigResource) Delete(ctx context.Context, req resource.De
 func (r *clusterAgentConfigResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	var project, name string
 	if req.ID == "" && req.Identity != nil {
-		var projectID types.Int64
+		const example = `project_id = 20, agent_name = "production"`
+		var attrs map[string]tftypes.Value
+		if err := req.Identity.Raw.As(&attrs); err != nil {
+			resp.Diagnostics.AddError("Invalid import identity", fmt.Sprintf("The identity is not an object of a "+
+				"project_id and an agent_name (%v): write it as identity = { %s }.", err, example))
+			return
+		}
+		// project_id is read raw, as for the other resources: the framework's Int64 cannot hold 1.5 or 1e30.
+		projectID, problem := identityID(attrs["project_id"])
+		if problem != "" {
+			addIdentityIDError(&resp.Diagnostics, "project_id", problem, example)
+			return
+		}
 		var agentName types.String
-		resp.Diagnostics.Append(req.Identity.GetAttribute(ctx, path.Root("project_id"), &projectID)...)
 		resp.Diagnostics.Append(req.Identity.GetAttribute(ctx, path.Root("agent_name"), &agentName)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		if projectID.ValueInt64() <= 0 || agentName.ValueString() == "" {
+		if agentName.ValueString() == "" {
 			resp.Diagnostics.AddError("Invalid import identity",
-				`The identity needs a positive project_id and an agent_name, e.g. identity = { project_id = 20, agent_name = "production" }.`)
+				fmt.Sprintf("The identity needs an agent_name, e.g. identity = { %s }.", example))
 			return
 		}
-		project, name = strconv.FormatInt(projectID.ValueInt64(), 10), agentName.ValueString()
+		project, name = strconv.FormatInt(projectID, 10), agentName.ValueString()
 	} else {
 		i := strings.LastIndex(req.ID, ":")
 		if i < 0 {

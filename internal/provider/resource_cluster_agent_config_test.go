@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -602,8 +603,19 @@ func TestClusterAgentConfig_identity(t *testing.T) {
 			t.Errorf("import %q: %s", id, acctest.Errors(diags))
 		}
 	}
+	// Identities whose project_id is no GitLab ID are refused as for the other resources, naming the field.
+	huge, _, _ := big.ParseFloat("1e30", 10, 256, big.ToNearestEven)
+	for _, projectID := range []any{1.5, huge, -3} {
+		_, _, _, diags := p.ImportByIdentityValues(typeName, map[string]any{"project_id": projectID, "agent_name": "production"})
+		got := acctest.Errors(diags)
+		want := acctest.ErrorRegexp("Invalid import identity", "The identity's project_id is",
+			"a whole number from 1 to 9223372036854775807", `identity = { project_id = 20, agent_name = "production" }`)
+		if !want.MatchString(got) || strings.Contains(got, "always an error in the provider") {
+			t.Errorf("identity with project_id %v: got %q, want %s", projectID, got, want)
+		}
+	}
 	if n := len(env.Mock.Requests()); n != 0 {
-		t.Errorf("bad import IDs sent %d requests", n)
+		t.Errorf("bad import IDs and identities sent %d requests", n)
 	}
 
 	// A file gone is removed from state, with its identity still answered.
